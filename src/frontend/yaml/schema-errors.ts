@@ -107,7 +107,7 @@ function describe(e: ErrorObject, data: unknown): string {
       const field = String(params.additionalProperty);
       const known = Object.keys((parent?.properties as object | undefined) ?? {});
       const guess = closest(field, known);
-      return `unknown field "${field}" in ${title(e)}${e.instancePath ? ` ${at}` : ''}${guess ? `; did you mean "${guess}"?` : ` (expected ${quoteList(known)})`}`;
+      return `unknown field "${field}" in ${title(e)}${e.instancePath ? ` ${at}` : ''}${guess ? ` (did you mean "${guess}"?)` : ` (expected ${quoteList(known)})`}`;
     }
     case 'required':
       return `missing field "${String(params.missingProperty)}" in ${title(e)}${e.instancePath ? ` ${at}` : ''}`;
@@ -118,7 +118,7 @@ function describe(e: ErrorObject, data: unknown): string {
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
       const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
-      return `${at} must be one of ${allowed.join(', ')}, not ${JSON.stringify(e.data)}${guess ? `; did you mean "${guess}"?` : ''}`;
+      return `${at} must be one of ${allowed.join(', ')}, not ${JSON.stringify(e.data)}${guess ? ` (did you mean "${guess}"?)` : ''}`;
     }
     case 'const':
       return `${at} must be ${JSON.stringify(params.allowedValue)}, not ${JSON.stringify(e.data)}`;
@@ -221,7 +221,7 @@ function closest(word: string, candidates: string[]): string | undefined {
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= Math.max(1, Math.ceil(best.length / 3)) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
