@@ -26,8 +26,9 @@ const FIELDS = {
 
 /** Reads one NetworkPolicy; every problem is reported and the object is then dropped. */
 class NetpolReader {
-  private readonly problems: Diagnostic[] = [];
-  private label = '?';
+  /** NI1201 findings wait for the policy's namespace/name, which the message carries. */
+  private readonly findings: { span: Span; message: string }[] = [];
+  private readonly selectorProblems: Diagnostic[] = [];
 
   constructor(
     private readonly y: YamlDoc,
@@ -40,7 +41,6 @@ class NetpolReader {
     const metadata = this.map(this.y.field(object, 'metadata'), 'metadata');
     const name = this.nameField(metadata, 'name', 'metadata.name', span);
     const namespace = this.nameField(metadata, 'namespace', 'metadata.namespace', span) ?? { value: 'default', span: name?.span ?? span };
-    this.label = `${namespace.value}/${name?.value ?? '?'}`;
 
     const specNode = this.y.field(object, 'spec');
     const spec = this.map(specNode, 'spec');
@@ -52,13 +52,16 @@ class NetpolReader {
     const egress = this.rules(egressNode, 'egress');
     const policyTypes = this.policyTypes(spec && this.y.field(spec, 'policyTypes'), egress.length > 0);
 
-    for (const problem of this.problems) this.report(problem);
-    if (this.problems.length > 0 || !name) return undefined;
+    const label = `${namespace.value}/${name?.value ?? '?'}`;
+    const problems = [...this.findings.map((f) => diag('NI1201', f.span, [label, f.message])), ...this.selectorProblems];
+    problems.sort((a, b) => a.span!.start.offset - b.span!.start.offset);
+    for (const problem of problems) this.report(problem);
+    if (problems.length > 0 || !name) return undefined;
     return { kind: 'networkpolicy', namespace, name, podSelector, policyTypes, ingress, egress, span };
   }
 
   private problem(span: Span, message: string): void {
-    this.problems.push(diag('NI1201', span, [this.label, message]));
+    this.findings.push({ span, message });
   }
 
   private checkFields(map: YAMLMap, allowed: readonly string[], path: string): void {
@@ -110,7 +113,7 @@ class NetpolReader {
 
   private selector(node: YamlNode | undefined, owner: YamlNode): Selector {
     // A missing podSelector is the empty selector: it selects every pod of the namespace.
-    return labelSelector(this.y, node, true, (d) => this.problems.push(d), this.y.span(owner));
+    return labelSelector(this.y, node, true, (d) => this.selectorProblems.push(d), this.y.span(owner));
   }
 
   private policyTypes(node: YamlNode | undefined, hasEgressRules: boolean): ('Ingress' | 'Egress')[] {
