@@ -283,3 +283,11 @@ describe('document dispatch', () => {
     expect(diagnostics.map((d) => d.code)).toEqual(['NI1101']);
   });
 });
+
+test('the full example of docs/yaml.md means the same as the fixture', () => {
+  const markdown = readFileSync(new URL('../../../docs/yaml.md', import.meta.url), 'utf8');
+  const example = markdown.slice(markdown.indexOf('## Full example')).split('```yaml\n')[1]!.split('```')[0]!;
+  const documented = parse(example);
+  expect(documented.diagnostics).toEqual([]);
+  expect(withoutSpans(documented.decls)).toEqual(withoutSpans(parse(fullText).decls));
+});
