@@ -63,11 +63,13 @@ l7Text -> %string                          {% b.leaf %}
   | %ref                                   {% b.textRef %}
 
 address -> %addressWord                    {% b.leaf %}
+  | %string                                {% b.leaf %}
   | %ref                                   {% b.addressRef %}
 addressList -> address                     {% b.one %}
   | addressList "," address                {% b.more %}
 
 range -> %addressWord                      {% b.range %}
+  | %string                                {% b.range %}
   | %ref                                   {% b.range %}
 rangeList -> range                         {% b.one %}
   | rangeList "," range                    {% b.more %}

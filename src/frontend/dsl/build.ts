@@ -205,17 +205,27 @@ export const second = (d: D): unknown => d[1];
 export const third = (d: D): unknown => d[2];
 export const program = (d: D): Statement[] => toArray(d[0]);
 
-interface Item {
+/** A member line of a block (`isolation strict`), folded into its declaration. Lists are arrays. */
+export interface Item {
   tag: string;
   value: any;
   span: Span;
 }
 
-/** A block member, folded into its declaration by the statement builders. */
-export const item = (tag: string) => (d: D): Item => ({ tag, value: d[1], span: spanOf(d) });
+/**
+ * The items each block declaration was folded from, in source order: `fmt` prints them
+ * back one per line instead of the canonical order of `printDsl`.
+ */
+export const sourceItems = new WeakMap<A.Decl, Item[]>();
 
-function itemsOf(list: Cons<Item> | null): Item[] {
-  return toArray(list);
+const listOrValue = (x: any): any => (x !== null && typeof x === 'object' && isCons(x) ? toArray(x) : x);
+
+export const item = (tag: string) => (d: D): Item => ({ tag, value: listOrValue(d[1]), span: spanOf(d) });
+
+function itemsOf(decl: A.Decl, list: Cons<Item> | null): Item[] {
+  const items = toArray(list);
+  sourceItems.set(decl, items);
+  return items;
 }
 
 // ---------------------------------------------------------------- values
@@ -409,7 +419,7 @@ export const letStatement = (d: D): LetStatement => ({ kind: 'let', name: leaf([
 
 export const cluster = (d: D): A.ClusterDecl => {
   const decl: A.ClusterDecl = { kind: 'cluster', name: d[1], podCidrs: [], serviceCidrs: [], span: spanOf(d) };
-  for (const it of itemsOf(d[3])) (it.tag === 'podCidrs' ? decl.podCidrs : decl.serviceCidrs).push(...toArray<A.Text>(it.value));
+  for (const it of itemsOf(decl, d[3])) (it.tag === 'podCidrs' ? decl.podCidrs : decl.serviceCidrs).push(...(it.value as A.Text[]));
   return decl;
 };
 
@@ -432,10 +442,10 @@ export const tenant = (d: D): A.TenantDecl => {
     allowHostAccess: false,
     span: spanOf(d),
   };
-  for (const it of itemsOf(d[3])) {
+  for (const it of itemsOf(decl, d[3])) {
     switch (it.tag) {
       case 'namespaceNames':
-        decl.namespaces = { kind: 'names', names: toArray(it.value), span: it.span };
+        decl.namespaces = { kind: 'names', names: it.value, span: it.span };
         break;
       case 'namespaceSelector':
         decl.namespaces = { kind: 'selector', selector: it.value, span: it.span };
@@ -444,14 +454,14 @@ export const tenant = (d: D): A.TenantDecl => {
         decl.isolation = it.value.text;
         break;
       case 'pools':
-        decl.pools.push(...toArray<A.AddressRange>(it.value));
+        decl.pools.push(...it.value);
         break;
       case 'cap':
         if (it.value.ingress) decl.ingressCap = it.value.ingress;
         if (it.value.egress) decl.egressCap = it.value.egress;
         break;
       case 'networks':
-        decl.networks.push(...toArray<A.Name>(it.value));
+        decl.networks.push(...it.value);
         break;
       case 'hostAccess':
         decl.allowHostAccess = true;
@@ -523,10 +533,10 @@ export const egressGateway = (d: D): A.EgressGatewayDecl => {
     egressIps: [],
     span: spanOf(d),
   };
-  for (const it of itemsOf(d[3])) {
+  for (const it of itemsOf(decl, d[3])) {
     switch (it.tag) {
       case 'pods':
-        decl.pods.push(...toArray<A.Peer>(it.value));
+        decl.pods.push(...it.value);
         break;
       case 'to':
         decl.destinations.push(...(it.value.to as A.Text[]));
@@ -536,10 +546,10 @@ export const egressGateway = (d: D): A.EgressGatewayDecl => {
         decl.nodeSelector = it.value;
         break;
       case 'nodes':
-        decl.nodes.push(...toArray<A.Name>(it.value));
+        decl.nodes.push(...it.value);
         break;
       case 'egressIps':
-        decl.egressIps.push(...toArray<A.Text>(it.value));
+        decl.egressIps.push(...it.value);
         break;
     }
   }
@@ -548,8 +558,8 @@ export const egressGateway = (d: D): A.EgressGatewayDecl => {
 
 export const rateLimit = (d: D): A.RateLimitDecl => {
   const decl: A.RateLimitDecl = { kind: 'rate', name: d[1], pods: [], span: spanOf(d) };
-  for (const it of itemsOf(d[3])) {
-    if (it.tag === 'pods') decl.pods.push(...toArray<A.Peer>(it.value));
+  for (const it of itemsOf(decl, d[3])) {
+    if (it.tag === 'pods') decl.pods.push(...it.value);
     else decl[it.tag as 'ingress' | 'egress' | 'latency' | 'jitter' | 'loss'] = it.value;
   }
   return decl;
@@ -583,13 +593,13 @@ export const networkPolicy = (d: D): A.NetworkPolicyDecl => {
     span: spanOf(d),
   };
   let types: Token[] | undefined;
-  for (const it of itemsOf(d[3])) {
+  for (const it of itemsOf(decl, d[3])) {
     switch (it.tag) {
       case 'select':
         decl.podSelector = it.value;
         break;
       case 'types':
-        types = toArray<Token>(it.value);
+        types = it.value;
         break;
       case 'ingress':
         decl.ingress.push(it.value);
