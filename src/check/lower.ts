@@ -550,8 +550,8 @@ export class Lowering {
     const rules: I.IrRule[] = [];
     for (const t of tenants) {
       if (t.isolation === 'none') continue;
-      const inside = this.inlineGroupFor({ kind: 'pods', scope: { kind: 'tenant', tenant: t.name }, selector: [] });
-      const outside = this.inlineGroupFor({ kind: 'pods', scope: { kind: 'notTenant', tenant: t.name }, selector: [] });
+      const inside = this.generatedGroup(`~tenant-${t.name}`, { kind: 'pods', scope: { kind: 'tenant', tenant: t.name }, selector: [] });
+      const outside = this.generatedGroup(`~outside-${t.name}`, { kind: 'pods', scope: { kind: 'notTenant', tenant: t.name }, selector: [] });
       const tier: I.IrTier = t.isolation === 'strict' ? 'admin' : 'baseline';
       const policy = `~isolation-${t.name}`;
       const base = { policy, tier, priority: 1000, ports: [], log: false, origin: 'tenant-isolation' as const, action: 'deny' as const };
@@ -562,9 +562,10 @@ export class Lowering {
     return rules;
   }
 
-  private inlineGroupFor(member: I.IrMember): string {
-    const id = `group:~${shortHash(member)}`;
-    if (!this.irGroups.has(id)) this.irGroups.set(id, { id, name: id.slice('group:'.length), members: [member] });
+  /** Groups the compiler makes itself; `~` keeps their names apart from user names. */
+  private generatedGroup(name: string, member: I.IrMember): string {
+    const id = `group:${name}`;
+    this.irGroups.set(id, { id, name, members: [member] });
     return id;
   }
 
