@@ -81,6 +81,7 @@ export class Lowering {
   private readonly groupMembersOnlyPods = new Map<string, boolean>();
   /** Address claims of pools and fixed IPs, for overlap and ownership checks. */
   private readonly claims: AddressClaim[] = [];
+  private namespaceOwners: Map<string, string> | undefined;
 
   constructor(decls: readonly A.Decl[]) {
     const seenNetpols = new Map<string, A.NetworkPolicyDecl>();
@@ -666,11 +667,16 @@ export class Lowering {
     }
   }
 
+  /** Tenant owning a namespace by name (selector-owned namespaces are known only with an inventory). */
   private tenantOfNamespaceName(ns: string): string | undefined {
-    for (const t of this.tenants.byName.values()) {
-      if (t.namespaces.kind === 'names' && t.namespaces.names.some((n) => n.value === ns)) return t.name.value;
+    if (!this.namespaceOwners) {
+      this.namespaceOwners = new Map();
+      for (const t of this.tenants.byName.values()) {
+        if (t.namespaces.kind !== 'names') continue;
+        for (const n of t.namespaces.names) if (!this.namespaceOwners.has(n.value)) this.namespaceOwners.set(n.value, t.name.value);
+      }
     }
-    return undefined;
+    return this.namespaceOwners.get(ns);
   }
 
   private fixedIp(f: A.FixedIpDecl): I.IrFixedIp | undefined {
