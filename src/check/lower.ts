@@ -479,7 +479,7 @@ export class Lowering {
         origin: 'intent',
       };
       this.checkFqdnSources(r.from, rule.from);
-      if (r.l7 && r.action !== 'allow') this.diagnostics.push(diag('NI5004', r.l7.span, [r.action]));
+      if (r.l7 && r.action !== 'allow') this.diagnostics.push(diag('NI5011', r.l7.span, [r.action]));
       if (r.l7) {
         const l7 = this.l7(r.l7, rule.ports);
         if (l7) rule.l7 = l7;
@@ -509,7 +509,7 @@ export class Lowering {
       const pattern = fqdnOf(id);
       if (!pattern) continue;
       const peer = peers.find((p) => (p.kind === 'group' ? `group:${p.name.value}` === id : p.kind === 'inline')) ?? peers[0]!;
-      this.diagnostics.push(diag('NI5003', peer.span, [pattern]));
+      this.diagnostics.push(diag('NI5010', peer.span, [pattern]));
     }
   }
 
