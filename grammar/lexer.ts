@@ -142,11 +142,6 @@ export interface TokenTest {
   description: string;
 }
 
-const wordTest = (description: string, ok: (text: string) => boolean): TokenTest => ({
-  description,
-  test: (t) => t.type === 'word' && ok(t.text),
-});
-
 export const ADDRESS = /^[0-9A-Fa-f:][0-9A-Fa-f:./-]*$/;
 export const PORT_SPEC = /^(?:(?:tcp|udp|sctp)(?:\/[A-Za-z0-9][A-Za-z0-9-]*)?|icmp|icmpv6|any)$/;
 export const HTTP_METHOD = /^[A-Z][A-Z0-9_-]*$/;
@@ -164,22 +159,52 @@ export function isNamespacedName(text: string): boolean {
   return slash > 0 && slash < text.length - 1 && text.indexOf('/', slash + 1) < 0;
 }
 
+const isWord = (t: Token, ok: (text: string) => boolean): boolean => t.type === 'word' && ok(t.text);
+const oneOf = (...words: string[]): ((text: string) => boolean) => {
+  const set = new Set(words);
+  return (text) => set.has(text);
+};
+const isQuantity = (t: Token): boolean => t.type === 'ref' || isWord(t, (s) => /^[0-9]/.test(s));
+
 /**
- * Predicate terminals, referenced from the grammar as `%bareName` etc. The `vocabulary`
- * below answers `has()` only for real token types, so nearleyc falls back to these.
+ * Predicate terminals, referenced from the grammar as `%nameToken` etc. (the `vocabulary`
+ * below answers `has()` only for real token types, so nearleyc falls back to these).
+ * Each accepts every token form of one kind of value, `$name` references included: one
+ * terminal instead of a nonterminal with alternatives keeps the Earley sets small.
  */
 export const terminals = {
-  bareName: wordTest('name', isBareName),
-  addressWord: wordTest('address', isAddressWord),
-  numberWord: wordTest('number', (s) => /^[0-9]+$/.test(s)),
+  nameToken: {
+    description: 'name',
+    test: (t: Token) => t.type === 'string' || t.type === 'ref' || isWord(t, isBareName),
+  },
+  keyToken: { description: 'label key', test: (t: Token) => t.type === 'string' || isWord(t, isBareName) },
+  plainNameToken: { description: 'name', test: (t: Token) => isWord(t, isBareName) },
+  pathToken: { description: 'path', test: (t: Token) => t.type === 'string' || isWord(t, isBareName) },
+  letValueToken: { description: 'value', test: (t: Token) => t.type === 'string' || isWord(t, isBareName) },
+  l7Token: { description: 'string', test: (t: Token) => t.type === 'string' || t.type === 'ref' },
+  addressToken: {
+    description: 'address',
+    test: (t: Token) => t.type === 'string' || t.type === 'ref' || isWord(t, isAddressWord),
+  },
+  numberToken: { description: 'number', test: (t: Token) => t.type === 'ref' || isWord(t, (s) => /^[0-9]+$/.test(s)) },
   /** Units are checked after parsing (NI4004/NI4005), so any digit-led word is accepted here. */
-  quantityWord: wordTest('quantity (e.g. 10M, 50ms, 1%)', (s) => /^[0-9]/.test(s)),
-  portWord: wordTest('port (e.g. tcp/80)', (s) => PORT_SPEC.test(s)),
-  icmpWord: wordTest('"icmp"', (s) => s === 'icmp' || s === 'icmpv6'),
-  protocolSlashWord: wordTest('port (e.g. tcp/80)', (s) => /^(?:tcp|udp|sctp)\/$/.test(s)),
-  methodWord: wordTest('HTTP method', (s) => HTTP_METHOD.test(s)),
-  namespacedWord: wordTest('namespace/name', isNamespacedName),
-  namespacedString: { description: 'namespace/name', test: (t: Token) => t.type === 'string' && isNamespacedName(t.value) },
+  rateToken: { description: 'rate (e.g. 10M)', test: isQuantity },
+  durationToken: { description: 'duration (e.g. 50ms)', test: isQuantity },
+  percentToken: { description: 'percentage (e.g. 1%)', test: isQuantity },
+  portWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => PORT_SPEC.test(s)) },
+  icmpWord: { description: '"icmp"', test: (t: Token) => isWord(t, oneOf('icmp', 'icmpv6')) },
+  protocolSlashWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => /^(?:tcp|udp|sctp)\/$/.test(s)) },
+  methodWord: { description: 'HTTP method', test: (t: Token) => isWord(t, (s) => HTTP_METHOD.test(s)) },
+  namespacedToken: {
+    description: 'namespace/name',
+    test: (t: Token) => (t.type === 'string' || t.type === 'word') && isNamespacedName(t.value),
+  },
+  actionWord: { description: '"allow", "deny", "reject", "pass"', test: (t: Token) => isWord(t, oneOf('allow', 'deny', 'reject', 'pass')) },
+  tierWord: { description: '"admin", "tenant", "application", "baseline"', test: (t: Token) => isWord(t, oneOf('admin', 'tenant', 'application', 'baseline')) },
+  isolationWord: { description: '"strict", "default", "none"', test: (t: Token) => isWord(t, oneOf('strict', 'default', 'none')) },
+  directionWord: { description: '"ingress", "egress"', test: (t: Token) => isWord(t, oneOf('ingress', 'egress')) },
+  workloadWord: { description: '"deployment", "statefulset"', test: (t: Token) => isWord(t, oneOf('deployment', 'statefulset')) },
+  kafkaRoleToken: { description: '"consume", "produce"', test: (t: Token) => t.type === 'string' || isWord(t, oneOf('produce', 'consume')) },
 } satisfies Record<string, TokenTest>;
 
 const TOKEN_TYPES: ReadonlySet<string> = new Set<TokenType>([
