@@ -139,7 +139,8 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
 /** A grammar terminal decided by a predicate; `description` names it in error messages. */
 export interface TokenTest {
   test: (token: Token) => boolean;
-  description: string;
+  /** What to call it in "expected …"; a keyword set lists its keywords. */
+  description: string | readonly string[];
 }
 
 export const ADDRESS = /^[0-9A-Fa-f:][0-9A-Fa-f:./-]*$/;
@@ -192,19 +193,19 @@ export const terminals = {
   durationToken: { description: 'duration (e.g. 50ms)', test: isQuantity },
   percentToken: { description: 'percentage (e.g. 1%)', test: isQuantity },
   portWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => PORT_SPEC.test(s)) },
-  icmpWord: { description: '"icmp"', test: (t: Token) => isWord(t, oneOf('icmp', 'icmpv6')) },
+  icmpWord: { description: ['"icmp"', '"icmpv6"'], test: (t: Token) => isWord(t, oneOf('icmp', 'icmpv6')) },
   protocolSlashWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => /^(?:tcp|udp|sctp)\/$/.test(s)) },
   methodWord: { description: 'HTTP method', test: (t: Token) => isWord(t, (s) => HTTP_METHOD.test(s)) },
   namespacedToken: {
     description: 'namespace/name',
     test: (t: Token) => (t.type === 'string' || t.type === 'word') && isNamespacedName(t.value),
   },
-  actionWord: { description: '"allow", "deny", "reject", "pass"', test: (t: Token) => isWord(t, oneOf('allow', 'deny', 'reject', 'pass')) },
-  tierWord: { description: '"admin", "tenant", "application", "baseline"', test: (t: Token) => isWord(t, oneOf('admin', 'tenant', 'application', 'baseline')) },
-  isolationWord: { description: '"strict", "default", "none"', test: (t: Token) => isWord(t, oneOf('strict', 'default', 'none')) },
-  directionWord: { description: '"ingress", "egress"', test: (t: Token) => isWord(t, oneOf('ingress', 'egress')) },
-  workloadWord: { description: '"deployment", "statefulset"', test: (t: Token) => isWord(t, oneOf('deployment', 'statefulset')) },
-  kafkaRoleToken: { description: '"consume", "produce"', test: (t: Token) => t.type === 'string' || isWord(t, oneOf('produce', 'consume')) },
+  actionWord: { description: ['"allow"', '"deny"', '"reject"', '"pass"'], test: (t: Token) => isWord(t, oneOf('allow', 'deny', 'reject', 'pass')) },
+  tierWord: { description: ['"admin"', '"tenant"', '"application"', '"baseline"'], test: (t: Token) => isWord(t, oneOf('admin', 'tenant', 'application', 'baseline')) },
+  isolationWord: { description: ['"strict"', '"default"', '"none"'], test: (t: Token) => isWord(t, oneOf('strict', 'default', 'none')) },
+  directionWord: { description: ['"ingress"', '"egress"'], test: (t: Token) => isWord(t, oneOf('ingress', 'egress')) },
+  workloadWord: { description: ['"deployment"', '"statefulset"'], test: (t: Token) => isWord(t, oneOf('deployment', 'statefulset')) },
+  kafkaRoleToken: { description: ['"consume"', '"produce"'], test: (t: Token) => t.type === 'string' || isWord(t, oneOf('produce', 'consume')) },
 } satisfies Record<string, TokenTest>;
 
 const TOKEN_TYPES: ReadonlySet<string> = new Set<TokenType>([
@@ -239,7 +240,7 @@ export const vocabulary = new TokenFeed([]);
 export function describeToken(t: Token): string {
   switch (t.type) {
     case 'word':
-      return `identifier ${JSON.stringify(t.text)}`;
+      return `${RESERVED_WORDS.has(t.text) ? 'keyword' : 'identifier'} ${JSON.stringify(t.text)}`;
     case 'string':
       return `string ${t.text}`;
     case 'ref':

@@ -94,11 +94,12 @@ function expectedTerminals(column: { states: EarleyState[] } | undefined): strin
     const symbol = state.rule.symbols[state.dot];
     if (symbol === undefined || typeof symbol === 'string') continue;
     if ('literal' in symbol && symbol.literal !== undefined) names.add(JSON.stringify(symbol.literal));
-    else if ('description' in symbol) names.add(symbol.description);
+    else if ('description' in symbol) for (const n of [symbol.description].flat()) names.add(n);
     else if ('type' in symbol && symbol.type) names.add(TOKEN_DESCRIPTIONS[symbol.type]);
   }
   const sorted = [...names].sort();
-  if (sorted.length === 0) return 'nothing more';
+  // A complete statement: only the next statement can follow.
+  if (sorted.length === 0) return `a new statement (${[...STATEMENT_KEYWORDS].sort().join(', ')})`;
   return sorted.length === 1 ? sorted[0]! : `one of: ${sorted.join(', ')}`;
 }
 
