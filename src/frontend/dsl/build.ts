@@ -588,7 +588,7 @@ export const networkPolicy = (d: D): A.NetworkPolicyDecl => {
     kind: 'networkpolicy',
     namespace,
     name,
-    podSelector: { terms: [], span: spanOf([d[1]]) },
+    podSelector: { terms: [], span: spanOf([namespace, name]) },
     policyTypes: [],
     ingress: [],
     egress: [],
