@@ -143,8 +143,8 @@ export interface TokenTest {
   description: string | readonly string[];
 }
 
-export const ADDRESS = /^[0-9A-Fa-f:][0-9A-Fa-f:./-]*$/;
-export const PORT_SPEC = /^(?:(?:tcp|udp|sctp)(?:\/[A-Za-z0-9][A-Za-z0-9-]*)?|icmp|icmpv6|any)$/;
+const ADDRESS = /^[0-9A-Fa-f:][0-9A-Fa-f:./-]*$/;
+const PORT_SPEC = /^(?:(?:tcp|udp|sctp)(?:\/[A-Za-z0-9][A-Za-z0-9-]*)?|icmp|icmpv6|any)$/;
 export const HTTP_METHOD = /^[A-Z][A-Z0-9_-]*$/;
 
 export function isBareName(text: string): boolean {
@@ -161,10 +161,13 @@ export function isNamespacedName(text: string): boolean {
 }
 
 const isWord = (t: Token, ok: (text: string) => boolean): boolean => t.type === 'word' && ok(t.text);
-const oneOf = (...words: string[]): ((text: string) => boolean) => {
+const isStringOrName = (t: Token): boolean => t.type === 'string' || isWord(t, isBareName);
+/** One of a few keywords, listed one by one in "expected …" messages. */
+const keywordSet = (...words: string[]): TokenTest => {
   const set = new Set(words);
-  return (text) => set.has(text);
+  return { description: words.map((w) => JSON.stringify(w)), test: (t) => isWord(t, (s) => set.has(s)) };
 };
+const kafkaRole = keywordSet('produce', 'consume');
 const isQuantity = (t: Token): boolean => t.type === 'ref' || isWord(t, (s) => /^[0-9]/.test(s));
 
 /**
@@ -176,12 +179,12 @@ const isQuantity = (t: Token): boolean => t.type === 'ref' || isWord(t, (s) => /
 export const terminals = {
   nameToken: {
     description: 'name',
-    test: (t: Token) => t.type === 'string' || t.type === 'ref' || isWord(t, isBareName),
+    test: (t: Token) => t.type === 'ref' || isStringOrName(t),
   },
-  keyToken: { description: 'label key', test: (t: Token) => t.type === 'string' || isWord(t, isBareName) },
+  keyToken: { description: 'label key', test: isStringOrName },
   plainNameToken: { description: 'name', test: (t: Token) => isWord(t, isBareName) },
-  pathToken: { description: 'path', test: (t: Token) => t.type === 'string' || isWord(t, isBareName) },
-  letValueToken: { description: 'value', test: (t: Token) => t.type === 'string' || isWord(t, isBareName) },
+  pathToken: { description: 'path', test: isStringOrName },
+  letValueToken: { description: 'value', test: isStringOrName },
   l7Token: { description: 'string', test: (t: Token) => t.type === 'string' || t.type === 'ref' },
   addressToken: {
     description: 'address',
@@ -193,19 +196,19 @@ export const terminals = {
   durationToken: { description: 'duration (e.g. 50ms)', test: isQuantity },
   percentToken: { description: 'percentage (e.g. 1%)', test: isQuantity },
   portWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => PORT_SPEC.test(s)) },
-  icmpWord: { description: ['"icmp"', '"icmpv6"'], test: (t: Token) => isWord(t, oneOf('icmp', 'icmpv6')) },
+  icmpWord: keywordSet('icmp', 'icmpv6'),
   protocolSlashWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => /^(?:tcp|udp|sctp)\/$/.test(s)) },
   methodWord: { description: 'HTTP method', test: (t: Token) => isWord(t, (s) => HTTP_METHOD.test(s)) },
   namespacedToken: {
     description: 'namespace/name',
     test: (t: Token) => (t.type === 'string' || t.type === 'word') && isNamespacedName(t.value),
   },
-  actionWord: { description: ['"allow"', '"deny"', '"reject"', '"pass"'], test: (t: Token) => isWord(t, oneOf('allow', 'deny', 'reject', 'pass')) },
-  tierWord: { description: ['"admin"', '"tenant"', '"application"', '"baseline"'], test: (t: Token) => isWord(t, oneOf('admin', 'tenant', 'application', 'baseline')) },
-  isolationWord: { description: ['"strict"', '"default"', '"none"'], test: (t: Token) => isWord(t, oneOf('strict', 'default', 'none')) },
-  directionWord: { description: ['"ingress"', '"egress"'], test: (t: Token) => isWord(t, oneOf('ingress', 'egress')) },
-  workloadWord: { description: ['"deployment"', '"statefulset"'], test: (t: Token) => isWord(t, oneOf('deployment', 'statefulset')) },
-  kafkaRoleToken: { description: ['"consume"', '"produce"'], test: (t: Token) => t.type === 'string' || isWord(t, oneOf('produce', 'consume')) },
+  actionWord: keywordSet('allow', 'deny', 'reject', 'pass'),
+  tierWord: keywordSet('admin', 'tenant', 'application', 'baseline'),
+  isolationWord: keywordSet('strict', 'default', 'none'),
+  directionWord: keywordSet('ingress', 'egress'),
+  workloadWord: keywordSet('deployment', 'statefulset'),
+  kafkaRoleToken: { description: ['"consume"', '"produce"', 'string'], test: (t: Token) => t.type === 'string' || kafkaRole.test(t) },
 } satisfies Record<string, TokenTest>;
 
 const TOKEN_TYPES: ReadonlySet<string> = new Set<TokenType>([
