@@ -103,7 +103,10 @@ function expectedTerminals(column: { states: EarleyState[] } | undefined): strin
   return sorted.length === 1 ? sorted[0]! : `one of: ${sorted.join(', ')}`;
 }
 
-type Outcome = { ok: true; results: unknown[] } | { ok: false; at: number | 'end'; expected: string };
+type Outcome =
+  | { ok: true; results: unknown[] }
+  | { ok: false; at: number | 'end'; expected: string }
+  | { ok: false; internal: string };
 
 /** Runs nearley over a token slice; never throws. */
 function runParser(g: nearley.Grammar, tokens: readonly Token[]): Outcome {
@@ -112,8 +115,10 @@ function runParser(g: nearley.Grammar, tokens: readonly Token[]): Outcome {
   try {
     parser.feed('');
   } catch (e) {
-    const at = tokens.indexOf((e as { token?: Token }).token!);
-    return { ok: false, at: at < 0 ? 'end' : at, expected: expectedTerminals(table()[table().length - 2]) };
+    const token = (e as { token?: Token }).token;
+    // nearley's syntax errors carry the offending token; anything else is a bug in a builder.
+    if (!token) return { ok: false, internal: e instanceof Error ? e.message : String(e) };
+    return { ok: false, at: tokens.indexOf(token), expected: expectedTerminals(table()[table().length - 2]) };
   }
   if (parser.results.length === 0) return { ok: false, at: 'end', expected: expectedTerminals(table()[table().length - 1]) };
   return { ok: true, results: parser.results };
@@ -144,7 +149,9 @@ export function parseStatements(file: string, text: string): SyntaxResult {
       statements.push({ statement: outcome.results[0] as Statement, firstToken: first, endToken: end });
       return;
     }
-    if (outcome.at !== 'end') {
+    if ('internal' in outcome) {
+      diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [outcome.internal]));
+    } else if (outcome.at !== 'end') {
       const bad = tokens[first + outcome.at]!;
       diagnostics.push(diag('NI1001', tokenSpan(bad), [describeToken(bad), outcome.expected]));
     } else if (end < tokens.length) {
