@@ -34,17 +34,11 @@ import {
 const statementGrammar = nearley.Grammar.fromCompiled({ ...grammar, ParserStart: 'statement' });
 const programGrammar = nearley.Grammar.fromCompiled(grammar);
 
-/** One parsed statement with the range of tokens it came from (`fmt` needs it). */
-export interface ParsedStatement {
-  statement: Statement;
-  firstToken: number;
-  endToken: number;
-}
-
 export interface SyntaxResult {
   tokens: Token[];
   comments: Comment[];
-  statements: ParsedStatement[];
+  /** The statements that parsed, in source order. */
+  statements: Statement[];
   diagnostics: Diagnostic[];
   lines: LineMap;
 }
@@ -67,7 +61,7 @@ function startsStatement(tokens: readonly Token[], i: number, depth: number): bo
 }
 
 /** Start indexes of the top-level statements (the first token always starts one). */
-export function statementStarts(tokens: readonly Token[]): number[] {
+function statementStarts(tokens: readonly Token[]): number[] {
   const starts: number[] = [];
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -138,7 +132,7 @@ export function parseStatements(file: string, text: string): SyntaxResult {
       ? diag('NI1003', lines.span(p.offset, p.offset + p.length), [JSON.stringify(p.char)])
       : diag('NI1004', lines.span(p.offset, p.offset + p.length)),
   );
-  const statements: ParsedStatement[] = [];
+  const statements: Statement[] = [];
   const starts = statementStarts(tokens);
   const endOfInput = lines.span(text.length, text.length);
   starts.forEach((first, k) => {
@@ -146,7 +140,7 @@ export function parseStatements(file: string, text: string): SyntaxResult {
     const outcome = runParser(statementGrammar, tokens.slice(first, end));
     if (outcome.ok) {
       if (outcome.results.length > 1) diagnostics.push(diag('NI1005', tokenSpan(tokens[first]!), [outcome.results.length]));
-      statements.push({ statement: outcome.results[0] as Statement, firstToken: first, endToken: end });
+      statements.push(outcome.results[0] as Statement);
       return;
     }
     if ('internal' in outcome) {
@@ -190,7 +184,7 @@ export function parseDsl(file: string, text: string): DslParseResult {
   const lets = new Map<string, LetStatement>();
   const includes: DslParseResult['includes'] = [];
   const decls: A.Decl[] = [];
-  for (const { statement } of syntax.statements) {
+  for (const statement of syntax.statements) {
     if (statement.kind === 'let') {
       if (lets.has(statement.name.value)) diagnostics.push(diag('NI1007', statement.name.span, [statement.name.value]));
       else lets.set(statement.name.value, statement);
