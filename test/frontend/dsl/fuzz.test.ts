@@ -32,11 +32,12 @@ function checkSpans(file: string, text: string, diagnostics: Diagnostic[]): void
   }
 }
 
-/** Parse and format never throw, stay fast, and report spans inside the file. */
+/** Parse and format never throw, stay fast, never find two parses, and report spans inside the file. */
 function robust(text: string): void {
   const started = performance.now();
   const parsed = parseDsl('f.intent', text);
   checkSpans('f.intent', text, parsed.diagnostics);
+  expect(parsed.diagnostics.filter((d) => d.code === 'NI1005' || d.code === 'NI9004')).toEqual([]);
   for (const s of spansIn(parsed.source.decls)) {
     expect(s.file).toBe('f.intent');
     expect(0 <= s.start.offset && s.start.offset <= s.end.offset && s.end.offset <= text.length).toBe(true);
