@@ -5,7 +5,7 @@
  */
 import nearley from 'nearley';
 import type * as A from '../../ast/index.js';
-import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { diag, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { LineMap, type Span } from '../../diagnostics/span.js';
 import {
   describeToken,
@@ -213,5 +213,5 @@ export function parseDsl(file: string, text: string): DslParseResult {
     },
   };
   resolveTree(decls, ctx);
-  return { source: { file, format: 'dsl', decls }, diagnostics, includes };
+  return { source: { file, format: 'dsl', decls }, diagnostics: sortDiagnostics(diagnostics), includes };
 }
