@@ -94,7 +94,9 @@ export class Lab {
     const podNs = this.namespaces.slice(2);
     ipBatch(this.namespaces.map((n) => `netns add ${n}`));
     this.hosts.set('node', nodeNs).set('ext', extNs);
-    execFileSync('ip', ['netns', 'exec', nodeNs, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+    execFileSync('ip', ['netns', 'exec', nodeNs, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
+      // Reject answers must not be rate-limited away when hundreds of probes run at once.
+      'net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_msgs_per_sec=100000', 'net.ipv4.icmp_msgs_burst=10000', 'net.ipv6.icmp.ratelimit=0']);
     const node: string[] = ['link set lo up', `addr add ${NODE_IP6}/128 dev lo`];
     node.push(`link add hext type veth peer name eth0 netns ${extNs}`, 'link set hext up', 'addr add 10.123.200.1/24 dev hext', 'addr add fd00:123::200:1/112 dev hext nodad');
     this.pods.forEach((pod, i) => {
