@@ -1,4 +1,8 @@
 import type { CommandModule } from '../program.js';
+import { registerCheck } from './check.js';
+import { registerCompile } from './compile.js';
+import { registerFmt } from './fmt.js';
+import { registerImport } from './import.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [];
+export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport];
