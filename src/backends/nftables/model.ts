@@ -4,7 +4,7 @@
  * come from the same model.
  */
 import { createHash } from 'node:crypto';
-import { familyOf, ipToBigint } from '../../resolve/ranges.js';
+import { familyOf, ipToBigInt } from '../../ir/address.js';
 
 export const TABLE = 'netintent';
 export const FAMILY = 'inet';
@@ -42,7 +42,7 @@ export function shortHash(text: string): string {
 export function sortElements(elements: readonly string[]): string[] {
   const keyed = [...new Set(elements)].map((e) => {
     const addr = /^[0-9a-fA-F.:]+/.exec(e)?.[0] ?? '';
-    const value = addr && (addr.includes('.') || addr.includes(':')) ? ipToBigint(addr) : -1n;
+    const value = addr && (addr.includes('.') || addr.includes(':')) ? ipToBigInt(addr) : -1n;
     return { e, family: value < 0n ? 0 : familyOf(addr), value };
   });
   keyed.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
