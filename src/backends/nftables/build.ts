@@ -313,10 +313,14 @@ export class NodeRulesetBuilder {
             for (const r of dir === 'Egress' ? np.egress : np.ingress) {
               const note = `np ${np.namespace}/${np.name} ${lower}: ${peerText(np, r.peers)}`;
               const field = dir === 'Egress' ? 'daddr' : 'saddr';
-              const peerSets = r.peers === null ? [{ key: 'all', set: EVERYTHING, hosts: false }] : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods' }));
-              for (const { key, set, hosts } of peerSets) {
-                const addrs = this.addressMatches('np', key, set, hosts, family, field, `np ${np.namespace}/${np.name} peer`);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, `np ${np.namespace}/${np.name}`);
+              // Sets are shared by every policy with the same peer, so they are described by the peer itself.
+              const peerSets =
+                r.peers === null
+                  ? [{ key: 'all', set: EVERYTHING, hosts: false, what: 'all peers' }]
+                  : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
+              for (const { key, set, hosts, what } of peerSets) {
+                const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }
