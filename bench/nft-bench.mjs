@@ -48,7 +48,7 @@ function makeInventory(pods) {
       namespace: `ns-${ns}`,
       name: `pod-${i}`,
       uid: `u${i}`,
-      labels: { app: `app-${(i >> 11) % 10}`, tier: i % 2 ? 'web' : 'db' },
+      labels: { app: `app-${(i >> 11) % 10}`, tier: Math.floor(i / NAMESPACES) % 2 ? 'web' : 'db' },
       annotations: {},
       nodeName: `node-${i % NODES}`,
       ips: [ipOf(i)],

@@ -16,7 +16,8 @@
  * Names derive from content (hash of a group id, peer, or chain body), never counters.
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import type { Ir, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
 import { familyOf, type Family } from '../../ir/address.js';
 import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
@@ -77,7 +78,6 @@ export class NodeRulesetBuilder {
   private readonly resolver: SelectorResolver;
   private readonly rules: IrRule[];
   private readonly policies: IrNetworkPolicy[];
-  private readonly groupHasHosts = new Map<string, boolean>();
   private readonly profileCache = new Map<string, string>();
   private readonly allowListCache = new Map<string, string>();
 
@@ -172,20 +172,6 @@ export class NodeRulesetBuilder {
     return name;
   }
 
-  /** Whether a group union can hold single addresses (pods, services): decided by the IR alone, so pod churn never adds or drops a set. */
-  private hasHostMembers(groupIds: readonly string[], seen = new Set<string>()): boolean {
-    return groupIds.some((id) => {
-      const cached = this.groupHasHosts.get(id);
-      if (cached !== undefined) return cached;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      const members = this.ir.groups.find((g) => g.id === id)?.members ?? [];
-      const has = members.some((m) => m.kind === 'pods' || m.kind === 'service' || (m.kind === 'group' && this.hasHostMembers([m.group], seen)));
-      this.groupHasHosts.set(id, has);
-      return has;
-    });
-  }
-
   /**
    * Named sets for an address set in one family: pod/service IPs in a hash set, CIDR
    * ranges (excepts already subtracted, so unions stay exact) in an interval set.
@@ -205,6 +191,32 @@ export class NodeRulesetBuilder {
       const name = `${base}_r${family}`;
       this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
       out.push(`${ipKw(family)} ${field} @${name}`);
+    }
+    return out;
+  }
+
+  /**
+   * Address clauses for one side of a rule (a union of groups), ORed as separate lines.
+   * Members scoped to the namespaces *outside* a tenant are written as a complement,
+   * `@pods-anywhere` and `!= @pods-of-tenant`, instead of listing nearly every pod of the
+   * cluster once per tenant; everything else goes into the side's own hash/interval sets.
+   * The choice depends on the IR only, so pod churn never changes the chains.
+   */
+  private sideMatches(groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    const { any, members } = this.resolver.flatMembers(groupIds);
+    if (any) return [''];
+    const isComplement = (m: IrMember): boolean => m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined;
+    const plain = members.filter((m) => !isComplement(m));
+    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
+    for (const m of members.filter(isComplement) as Extract<IrMember, { kind: 'pods' }>[]) {
+      const tenant = (m.scope as { tenant: string }).tenant;
+      const everywhere: IrMember = { ...m, scope: { kind: 'all' } };
+      const inside: IrMember = { ...m, scope: { kind: 'tenant', tenant } };
+      const podsText = `pods{${m.selector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}${m.network ? ` on ${m.network}` : ''}`;
+      const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), true, family, field, `${podsText} in every namespace`);
+      const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), true, family, field, `${podsText} of tenant ${tenant}`);
+      out.push(`${all} ${own!.replace(' @', ' != @')}`);
     }
     return out;
   }
@@ -289,7 +301,7 @@ export class NodeRulesetBuilder {
         const peerSet = this.resolver.groupUnion(peerIds);
         const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
         const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
-        const addrs = this.addressMatches('g', peerKey, peerSet, this.hasHostMembers(peerIds), family, field, `groups ${groupsText}`);
+        const addrs = this.sideMatches(peerIds, family, field, `groups ${groupsText}`);
         const dstPod = dir === 'ingress' ? pod : undefined;
         const ports = this.portMatches(rule.ports, family, dstPod, peerKey, peerSet, `groups ${groupsText}`);
         tierRules.push(...this.lines(addrs, ports, verdictOf(rule.action), note, rule.log ? logPrefix(rule.id) : undefined));
@@ -310,11 +322,20 @@ export class NodeRulesetBuilder {
   private buildNetworkPolicies(): void {
     const families = [4, 6] as const;
     const vmaps = (field: 'saddr' | 'daddr', dir: Direction): string[] =>
-      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod, if isolated`)}`);
-    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...vmaps('daddr', 'ingress')] });
+      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod of this node, if isolated`)}`);
+    // A pod of another node is enforced by that node's own allow-list (its node sees the
+    // packet too); here only its isolation matters, since isolation skips the baseline tier.
+    const remote = (field: 'saddr' | 'daddr', dir: Direction, verdict: string): string[] =>
+      families.map((f) => `${ipKw(f)} ${field} @remote_${dir}_isolated${f} ${verdict} ${comment(`${dir}-isolated pod of another node: that node enforces its allow-list`)}`);
+    for (const f of families) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        this.addSet({ name: `remote_${dir}_isolated${f}`, kind: 'set', type: addrType(f), interval: false, comment: `${dir}-isolated pod IPs on other nodes`, elements: [] });
+      }
+    }
+    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...remote('saddr', 'egress', 'goto np_egress_allowed'), ...vmaps('daddr', 'ingress'), ...remote('daddr', 'ingress', 'accept')] });
     this.ruleset.chains.set('np_egress_allowed', {
       name: 'np_egress_allowed',
-      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed and destination not ingress-isolated')}`],
+      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed; destination not isolated, or isolated on another node')}`],
     });
 
     const isolating = new Map<InventoryPod, { Ingress: IrNetworkPolicy[]; Egress: IrNetworkPolicy[] }>();
@@ -332,6 +353,10 @@ export class NodeRulesetBuilder {
         for (const ip of pod.ips) {
           const family = familyOf(ip);
           const lower = dir === 'Egress' ? 'egress' : 'ingress';
+          if (pod.nodeName !== this.nodeName) {
+            this.ruleset.sets.get(`remote_${lower}_isolated${family}`)!.elements.push(ip);
+            continue;
+          }
           // Pods isolated by the same policies (with the same named ports, for ingress) share one chain.
           const cacheKey = `${dir}|${family}|${nps.map((n) => n.id).join(',')}|${dir === 'Ingress' ? JSON.stringify(pod.ports) : ''}`;
           const cached = this.allowListCache.get(cacheKey);
