@@ -31,7 +31,7 @@ export function requireTools(tools: Record<string, string> = { nft: 'nftables', 
   });
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
-    throw new Error(`the lab needs ${missing.map(([b, p]) => `\`${b}\` (Debian package ${p})`).join(', ')}: run \`apt-get install -y ${pkgs}\` (or scripts/lab-deps.sh)`);
+    throw new Error(`the lab needs ${missing.map(([b, p]) => `\`${b}\` (Debian package ${p})`).join(', ')}: run \`apt-get install -y ${pkgs}\` (scripts/test.sh does it when run as root)`);
   }
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, nft)');
 }

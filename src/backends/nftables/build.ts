@@ -3,16 +3,20 @@
  *
  * Shape (table `inet netintent`):
  *   forward (base) : ct established,related accept · ct invalid drop ·
- *                    ip saddr vmap @egress4 (local pod IP → goto its egress profile) ·
- *                    ip daddr vmap @ingress4 (local pod IP → goto its ingress profile) · v6 alike
+ *                    ip saddr vmap @pod_egress4 (local pod IP → goto its egress profile) ·
+ *                    ip daddr vmap @pod_ingress4 (local pod IP → goto its ingress profile) · v6 alike
  *   p_<hash>       : one profile per distinct rule list; jumps the tier chains in order,
  *                    then accepts (no rule matched → allow)
  *   t_<hash>       : one tier's rules for that profile, first match wins; pass = return
  *   np             : NetworkPolicies, at the end of the application tier: the source's
  *                    egress (@np_egress*) then the destination's ingress (@np_ingress*)
+ *                    for pods of this node; for pods of other nodes only whether they are
+ *                    isolated (@remote_*_isolated*), since their own node enforces them
  *   npe_/npi_<hash>: the allow-list of an isolated pod (shared by pods with the same one)
- * Each connection is decided in full (both pods' sides) on every node that forwards it,
- * from the same data, so the nodes of the client and the server always agree.
+ * Each connection is decided in full on every node that forwards it, from the same data,
+ * so the nodes of the client and the server agree (the two-node lab checks it).
+ * Sets: pod/service IPs in hash sets, CIDRs (excepts subtracted exactly) in interval sets,
+ * named ports in `addr . proto . port` sets, `notTenant` members as a complement.
  * Names derive from content (hash of a group id, peer, or chain body), never counters.
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
@@ -99,7 +103,7 @@ export class NodeRulesetBuilder {
     for (const f of [4, 6] as const) {
       this.addSet({ name: `node_ips${f}`, kind: 'set', type: addrType(f), interval: false, comment: `addresses of node ${this.nodeName}`, elements: (node?.addresses ?? []).filter((a) => familyOf(a) === f) });
       for (const dir of ['egress', 'ingress'] as const) {
-        this.addSet({ name: `${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
+        this.addSet({ name: `pod_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
         this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP`, elements: [] });
       }
     }
@@ -110,8 +114,8 @@ export class NodeRulesetBuilder {
         `ct state established,related accept ${comment('replies and continuations of allowed connections')}`,
         `ct state invalid drop ${comment('not part of any known connection')}`,
         ...([4, 6] as const).flatMap((f) => [
-          `${ipKw(f)} saddr vmap @egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
-          `${ipKw(f)} daddr vmap @ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} saddr vmap @pod_egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} daddr vmap @pod_ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
         ]),
       ],
     });
@@ -142,7 +146,7 @@ export class NodeRulesetBuilder {
     for (const { pod, ip } of local) {
       for (const dir of ['egress', 'ingress'] as const) {
         const profile = this.profileChain(pod, ip, dir, rulesOf[dir].get(ip) ?? []);
-        this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
+        this.ruleset.sets.get(`pod_${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
       }
     }
     for (const set of this.ruleset.sets.values()) set.elements = sortElements(set.elements);
