@@ -83,6 +83,7 @@ export class NodeRulesetBuilder {
   private readonly rules: IrRule[];
   private readonly policies: IrNetworkPolicy[];
   private readonly profileCache = new Map<string, string>();
+  private readonly sideCache = new Map<string, string[]>();
   private readonly allowListCache = new Map<string, string>();
 
   constructor(
@@ -187,13 +188,13 @@ export class NodeRulesetBuilder {
     const out: string[] = [];
     if (withHosts) {
       const name = `${base}_h${family}`;
-      this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
       out.push(`${ipKw(family)} ${field} @${name}`);
     }
     const ranges = set.ranges.filter((r) => r.family === family);
     if (ranges.length > 0) {
       const name = `${base}_r${family}`;
-      this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
       out.push(`${ipKw(family)} ${field} @${name}`);
     }
     return out;
@@ -207,11 +208,20 @@ export class NodeRulesetBuilder {
    * The choice depends on the IR only, so pod churn never changes the chains.
    */
   private sideMatches(groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const cacheKey = `${key}|${family}|${field}`;
+    const cached = this.sideCache.get(cacheKey);
+    if (cached) return cached;
+    const out = this.sideMatchesUncached(key, groupIds, family, field, what);
+    this.sideCache.set(cacheKey, out);
+    return out;
+  }
+
+  private sideMatchesUncached(key: string, groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
     const { any, members } = this.resolver.flatMembers(groupIds);
     if (any) return [''];
     const isComplement = (m: IrMember): boolean => m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined;
     const plain = members.filter((m) => !isComplement(m));
-    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
     const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
     for (const m of members.filter(isComplement) as Extract<IrMember, { kind: 'pods' }>[]) {
       const tenant = (m.scope as { tenant: string }).tenant;
@@ -252,8 +262,10 @@ export class NodeRulesetBuilder {
               for (const cp of dstPod.ports) if (cp.name === p.name && cp.protocol === proto) numeric.set(proto, [...(numeric.get(proto) ?? []), String(cp.port)]);
             } else {
               const name = `n_${shortHash(`${peerKey}|${proto}/${p.name}`)}_${family}`;
-              const elements = this.resolver.namedPortTargets(peerKey, peerSet, p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
-              this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              if (!this.ruleset.sets.has(name)) {
+                const elements = this.resolver.namedPortTargets(peerKey, peerSet, p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
+                this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              }
               out.push({ expr: `${ipKw(family)} daddr . meta l4proto . th dport @${name}`, pinsAddress: true });
             }
           } else if (p.port === undefined) allOf.add(proto);
