@@ -166,7 +166,7 @@ export class NodeRulesetBuilder {
           .flatMap((m) => this.resolver.member(m).unresolved),
       );
       for (const what of [...unresolved].sort()) {
-        this.diagnostics.push(diag('NI5003', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
+        this.diagnostics.push(diag('NI5020', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
       }
     }
   }
