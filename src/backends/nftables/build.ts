@@ -25,7 +25,8 @@ import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
 import { familyOf, ipToBigInt, type Family } from '../../ir/address.js';
 import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
-import { comment, shortHash, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
+import { comment, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
+import { shortHash } from '../../ir/canonical.js';
 
 const TIERS: readonly IrTier[] = ['admin', 'tenant', 'application', 'baseline'];
 const TARGET = 'nftables';

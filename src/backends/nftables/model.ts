@@ -3,7 +3,6 @@
  * script. Kept apart from the building so that full scripts and incremental updates
  * come from the same model.
  */
-import { createHash } from 'node:crypto';
 import { familyOf, ipToBigInt } from '../../ir/address.js';
 
 export const TABLE = 'netintent';
@@ -31,11 +30,6 @@ export interface NftChain {
 export interface NftRuleset {
   sets: Map<string, NftSet>;
   chains: Map<string, NftChain>;
-}
-
-/** Short content hash for generated names: a change touches only the names it changes. */
-export function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 10);
 }
 
 /** Numeric sort key of an address; IPv4 parsed by hand since this runs on every element. */
