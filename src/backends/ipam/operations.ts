@@ -1,0 +1,198 @@
+/**
+ * The CNI operations on a lease store: ADD, DEL, CHECK and GC of attachments. The
+ * decisions come from the pure core (allocation.ts); this module only tries them
+ * against the store, so it works the same on the file and etcd stores.
+ */
+import { candidateIndexes, decideClaims, describeHolders, type Claim, type PodFacts } from './allocation.js';
+import { CniCode, ipamError, storeUnavailable } from './errors.js';
+import type { PlanLayout, PoolLayout } from './layout.js';
+import { attachmentKey, describeHolder, holdsAttachment, isTorn, type Lease, type LeaseRecord } from './lease.js';
+import type { AddressRequest } from './requests.js';
+import type { LeaseStore } from './store/index.js';
+
+export interface Attachment {
+  containerId: string;
+  ifname: string;
+}
+
+/** After this many taken candidates in a row, read the pool's leases once and skip them. */
+const MISSES_BEFORE_SNAPSHOT = 16;
+
+const nowText = (): string => new Date().toISOString();
+
+/** What DEL leaves of a lease: sticky leases stay reserved for their ordinal, others go. */
+function afterRelease(lease: Lease): Lease | null {
+  return lease.sticky ? { ...lease, state: 'released', since: nowText() } : null;
+}
+
+const samePod = (lease: Lease, pod: PodFacts): boolean => lease.pod.namespace === pod.namespace && lease.pod.name === pod.name;
+
+/** ADD: the attachment's leases, reusing those of a repeated ADD. */
+export async function addAttachment(
+  store: LeaseStore,
+  layout: PlanLayout,
+  attachment: Attachment,
+  pod: PodFacts,
+  request: AddressRequest,
+): Promise<Lease[]> {
+  const { containerId, ifname } = attachment;
+  const previous = await store.readAttachment(containerId, ifname);
+  if (previous) {
+    const records = await Promise.all(previous.map((ip) => store.read(ip)));
+    const held = records.filter((r): r is Lease => r !== undefined && !isTorn(r) && r.state === 'active' && holdsAttachment(r, containerId, ifname));
+    if (held.length === previous.length) return held;
+  }
+  const claims = decideClaims(layout, pod, request);
+  const base = { containerId, ifname, pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid }, state: 'active' as const };
+  const taken: Lease[] = [];
+  try {
+    for (const claim of claims) taken.push(await take(store, layout, claim, base, pod));
+    await store.writeAttachment({ containerId, ifname, ips: taken.map((l) => l.ip) });
+  } catch (e) {
+    for (const lease of taken) await releaseIfHeld(store, lease.ip, attachment);
+    throw e;
+  }
+  return taken;
+}
+
+type LeaseBase = Pick<Lease, 'containerId' | 'ifname' | 'pod' | 'state'>;
+
+async function take(store: LeaseStore, layout: PlanLayout, claim: Claim, base: LeaseBase, pod: PodFacts): Promise<Lease> {
+  const leaseOf = (ip: string, pool: string | undefined, extra: Partial<Lease> = {}): Lease => ({
+    ip,
+    family: claim.family,
+    ...(pool !== undefined ? { pool } : {}),
+    ...base,
+    ...extra,
+    since: nowText(),
+  });
+  switch (claim.kind) {
+    case 'exact':
+      return takeExact(store, leaseOf(claim.ip, claim.pool, claim.sticky ? { sticky: claim.sticky } : {}), pod);
+    case 'freeOf': {
+      for (const ip of claim.ips) {
+        const lease = leaseOf(ip, layout.poolContaining(ip)?.pool.id);
+        if (await store.claim(lease)) return lease;
+      }
+      throw ipamError(CniCode.poolExhausted, 'NI8101', [claim.reason, claim.ips.length, claim.ips.length, 'other pods']);
+    }
+    case 'free': {
+      for (const pool of claim.pools) {
+        const lease = await takeFree(store, pool, (ip) => leaseOf(ip, pool.pool.id));
+        if (lease) return lease;
+      }
+      const records = await store.list();
+      const pool = claim.pools[0]!;
+      const leases = records.filter((r): r is Lease => !isTorn(r) && r.pool === pool.pool.id);
+      const torn = records.filter((r) => isTorn(r) && pool.space.indexOf(r.ip) !== undefined).length;
+      const size = claim.pools.reduce((n, p) => n + p.space.size, 0n);
+      const name = claim.pools.map((p) => p.pool.name).join('", "');
+      throw ipamError(CniCode.poolExhausted, 'NI8101', [name, String(size), String(size), describeHolders(leases, torn)]);
+    }
+  }
+}
+
+/** The exact address, or taking over the lease the same pod identity held before (StatefulSet ordinal, fixed IP). */
+async function takeExact(store: LeaseStore, lease: Lease, pod: PodFacts): Promise<Lease> {
+  if (await store.claim(lease)) return lease;
+  const after = await store.update(lease.ip, (current) => {
+    if (current === undefined) return lease; // released meanwhile
+    if (isTorn(current)) return undefined;
+    if (holdsAttachment(current, lease.containerId, lease.ifname) && current.state === 'active') return undefined;
+    return samePod(current, pod) ? lease : undefined;
+  });
+  if (after && !isTorn(after) && holdsAttachment(after, lease.containerId, lease.ifname)) return after;
+  if (!after || isTorn(after)) throw storeUnavailable(`${lease.ip} is being claimed by an unfinished ADD`);
+  throw ipamError(CniCode.addressTaken, 'NI8104', [lease.ip, describeHolder(after), `${pod.namespace}/${pod.name}`]);
+}
+
+/** The next free address of a pool, from the hint on; undefined when the pool is full. */
+async function takeFree(store: LeaseStore, pool: PoolLayout, leaseOf: (ip: string) => Lease): Promise<Lease | undefined> {
+  const hint = await store.readHint(pool.pool.id);
+  let misses = 0;
+  let held: Set<string> | undefined;
+  for (const index of candidateIndexes(pool.space.size, hint)) {
+    const ip = pool.space.at(index)!;
+    if (held?.has(ip)) continue;
+    const lease = leaseOf(ip);
+    if (await store.claim(lease)) {
+      await store.writeHint(pool.pool.id, index);
+      return lease;
+    }
+    if (++misses === MISSES_BEFORE_SNAPSHOT) held = new Set((await store.list()).map((r) => r.ip));
+  }
+  return undefined;
+}
+
+/** Releases one IP if this attachment still holds it; a newer holder is left alone. */
+async function releaseIfHeld(store: LeaseStore, ip: string, attachment: Attachment): Promise<Lease | undefined> {
+  let released: Lease | undefined;
+  await store.update(ip, (current) => {
+    if (!current || isTorn(current) || current.state !== 'active' || !holdsAttachment(current, attachment.containerId, attachment.ifname)) return undefined;
+    released = current;
+    return afterRelease(current);
+  });
+  return released;
+}
+
+/** DEL: idempotent; a lease since taken over by a newer container is kept. */
+export async function deleteAttachment(store: LeaseStore, attachment: Attachment): Promise<Lease[]> {
+  const ips = await store.readAttachment(attachment.containerId, attachment.ifname);
+  if (!ips) return [];
+  const released: Lease[] = [];
+  for (const ip of ips) {
+    const lease = await releaseIfHeld(store, ip, attachment);
+    if (lease) released.push(lease);
+  }
+  await store.deleteAttachment(attachment.containerId, attachment.ifname);
+  return released;
+}
+
+/** CHECK: the attachment still holds every address (and those ADD returned, when given). */
+export async function checkAttachment(store: LeaseStore, attachment: Attachment, expectedIps: string[] | undefined): Promise<void> {
+  const who = attachmentKey(attachment.containerId, attachment.ifname);
+  const ips = await store.readAttachment(attachment.containerId, attachment.ifname);
+  if (!ips) throw ipamError(CniCode.checkFailed, 'NI8112', [who, 'the store has no lease for this attachment']);
+  for (const ip of ips) {
+    const record = await store.read(ip);
+    if (!record || isTorn(record) || record.state !== 'active' || !holdsAttachment(record, attachment.containerId, attachment.ifname)) {
+      throw ipamError(CniCode.checkFailed, 'NI8112', [who, `${ip} is ${record && !isTorn(record) ? `leased by ${describeHolder(record)}` : 'not leased'}`]);
+    }
+  }
+  const missing = (expectedIps ?? []).filter((ip) => !ips.includes(ip));
+  if (missing.length) throw ipamError(CniCode.checkFailed, 'NI8112', [who, `${missing.join(', ')} returned by ADD is not leased to it`]);
+}
+
+export interface GcOutcome {
+  released: Lease[];
+  tornRemoved: string[];
+  attachmentsForgotten: Attachment[];
+}
+
+/**
+ * CNI GC (spec 1.1): every lease whose attachment is not in the valid list is released
+ * (sticky leases stay reserved for their ordinal), torn claims older than the grace
+ * period are removed, and stale attachment records are dropped.
+ */
+export async function gcAttachments(store: LeaseStore, valid: readonly Attachment[], tornGraceMs: number): Promise<GcOutcome> {
+  const keep = new Set(valid.map((a) => attachmentKey(a.containerId, a.ifname)));
+  const outcome: GcOutcome = { released: [], tornRemoved: [], attachmentsForgotten: [] };
+  const records: LeaseRecord[] = await store.list();
+  for (const record of records) {
+    if (isTorn(record)) {
+      if (record.ageMs < tornGraceMs) continue;
+      const after = await store.update(record.ip, (current) => (current && isTorn(current) ? null : undefined));
+      if (after === undefined) outcome.tornRemoved.push(record.ip);
+      continue;
+    }
+    if (record.state !== 'active' || keep.has(attachmentKey(record.containerId, record.ifname))) continue;
+    const released = await releaseIfHeld(store, record.ip, record);
+    if (released) outcome.released.push(released);
+  }
+  for (const a of await store.listAttachments()) {
+    if (keep.has(attachmentKey(a.containerId, a.ifname))) continue;
+    await store.deleteAttachment(a.containerId, a.ifname);
+    outcome.attachmentsForgotten.push({ containerId: a.containerId, ifname: a.ifname });
+  }
+  return outcome;
+}
