@@ -167,16 +167,17 @@ export interface GcOutcome {
   released: Lease[];
   tornRemoved: string[];
   attachmentsForgotten: Attachment[];
+  debris: string[];
 }
 
 /**
  * CNI GC (spec 1.1): every lease whose attachment is not in the valid list is released
  * (sticky leases stay reserved for their ordinal), torn claims older than the grace
- * period are removed, and stale attachment records are dropped.
+ * period are removed, and stale attachment records and debris of killed plugins are dropped.
  */
 export async function gcAttachments(store: LeaseStore, valid: readonly Attachment[], tornGraceMs: number): Promise<GcOutcome> {
   const keep = new Set(valid.map((a) => attachmentKey(a.containerId, a.ifname)));
-  const outcome: GcOutcome = { released: [], tornRemoved: [], attachmentsForgotten: [] };
+  const outcome: GcOutcome = { released: [], tornRemoved: [], attachmentsForgotten: [], debris: await store.collectDebris() };
   const records: LeaseRecord[] = await store.list();
   for (const record of records) {
     if (isTorn(record)) {

@@ -141,6 +141,11 @@ export class EtcdLeaseStore implements LeaseStore {
     await this.call('put', () => this.client.put(this.key('hints', encodeURIComponent(pool))).value(String(index)).exec());
   }
 
+  /** Transactions leave nothing behind. */
+  async collectDebris(): Promise<string[]> {
+    return [];
+  }
+
   async ping(): Promise<void> {
     await this.call('status', () => this.client.get(this.key('hints', '')).exec());
   }

@@ -253,6 +253,37 @@ export class FileLeaseStore implements LeaseStore {
     this.io(() => this.writeAtomically(this.hints, fileName(pool), String(index), false));
   }
 
+  /**
+   * Temp files (`.NAME.PID.RAND.tmp`) and lock files (`.IP.lock`, content `PID TOKEN`) of
+   * processes that no longer run.
+   */
+  async collectDebris(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const dir of [this.leases, this.attachments, this.hints]) {
+      for (const name of this.io(() => fs.readdirSync(dir))) {
+        if (!name.startsWith('.')) continue;
+        const path = join(dir, name);
+        try {
+          let pid: number;
+          if (name.endsWith('.tmp')) pid = Number(name.split('.').at(-3));
+          else if (name.endsWith('.lock')) {
+            const holder = fs.readFileSync(path, 'utf8');
+            // An empty lock may be one being written right now.
+            if (holder === '' && Date.now() - fs.statSync(path).mtimeMs < STALE_EMPTY_LOCK_MS) continue;
+            pid = Number(holder.split(' ')[0]);
+          } else if (name.includes('.lock.broken-')) pid = NaN;
+          else continue;
+          if (Number.isInteger(pid) && processAlive(pid)) continue;
+          fs.rmSync(path, { force: true });
+          removed.push(name);
+        } catch (e) {
+          if (!isErrno(e, 'ENOENT')) throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+        }
+      }
+    }
+    return removed;
+  }
+
   async ping(): Promise<void> {
     this.io(() => fs.accessSync(this.leases, fs.constants.W_OK));
   }

@@ -31,6 +31,8 @@ export interface LeaseStore {
   /** The index last handed out in a pool (where the next free search starts). */
   readHint(pool: string): Promise<bigint | undefined>;
   writeHint(pool: string, index: bigint): Promise<void>;
+  /** Removes what killed processes left behind (temp and lock files); returns their names. */
+  collectDebris(): Promise<string[]>;
   /** Throws a store-unavailable IpamError when the store cannot serve requests. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,96 @@
+/**
+ * kill -9 of plugin processes at random points of ADD and DEL, on the file store. The
+ * "runtime" here believes an attachment exists when its ADD printed a result and no DEL
+ * was started for it; after a CNI GC with that list the store must be readable and hold
+ * exactly those attachments' leases: no duplicate, no leak, no torn claim, no debris.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isTorn, type Lease } from '../../../src/backends/ipam/lease.js';
+import { FileLeaseStore } from '../../../src/backends/ipam/store/index.js';
+import { bigPoolPlan } from './fixtures/plans.js';
+import { buildPlugin, parseJson, removeDir, runPlugin, tempDir, type PluginBuild } from './fixtures/real-parts.js';
+
+const ROUNDS = 12;
+const PARALLEL = 8;
+
+describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
+  let build: PluginBuild;
+  let dir: string;
+  beforeAll(() => {
+    build = buildPlugin();
+    dir = tempDir();
+    // A small pool, so that killed claims and reuse collide.
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(bigPoolPlan('10.30.0.200')));
+  });
+  afterAll(() => {
+    removeDir(dir);
+    removeDir(build.dir);
+  });
+
+  it('leaves, after GC, exactly the live attachments leased, once each', async () => {
+    const conf = { cniVersion: '1.1.0', name: 'crash', type: 'ptp', ipam: { type: 'netintent-ipam', plan: join(dir, 'plan.json'), store: { type: 'file', dir: join(dir, 'store') }, subnet: '10.30.0.0/16', tornClaimGraceSeconds: 0 } };
+    const live = new Map<string, string>(); // containerId → IP its ADD returned
+    let kills = 0;
+    let serial = 0;
+
+    const invoke = (command: 'ADD' | 'DEL', containerId: string, killAfterMs: number | undefined): Promise<{ ip?: string; killed: boolean; code?: number }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [build.main], {
+          env: { CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_IFNAME: 'eth0', CNI_NETNS: '/dev/null', CNI_ARGS: `K8S_POD_NAMESPACE=load;K8S_POD_NAME=load-7f-${containerId.slice(-5).padStart(5, '0')}` },
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        child.on('exit', (_code, signal) => {
+          clearTimeout(timer);
+          if (signal === 'SIGKILL') kills++;
+          const json = parseJson(out) as { ips?: { address: string }[]; code?: number } | undefined;
+          resolve({ ip: json?.ips?.[0]?.address.split('/')[0], killed: signal === 'SIGKILL', ...(json?.code ? { code: json.code } : {}) });
+        });
+        child.stdin.end(JSON.stringify(conf));
+      });
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const jobs: Promise<void>[] = [];
+      for (let p = 0; p < PARALLEL; p++) {
+        // Kill about half the processes, somewhere between start-up and the end of their store work.
+        const kill = Math.random() < 0.5 ? 60 + Math.random() * 160 : undefined;
+        const victims = [...live.keys()];
+        if (victims.length > 0 && Math.random() < 0.4) {
+          const containerId = victims[Math.floor(Math.random() * victims.length)]!;
+          live.delete(containerId); // the runtime starts DEL: the attachment is gone for it
+          jobs.push(invoke('DEL', containerId, kill).then(() => undefined));
+        } else {
+          const containerId = `k${String(serial++).padStart(5, '0')}`;
+          jobs.push(
+            invoke('ADD', containerId, kill).then((r) => {
+              if (r.ip && !r.killed) live.set(containerId, r.ip);
+            }),
+          );
+        }
+      }
+      await Promise.all(jobs);
+    }
+    expect(kills).toBeGreaterThan(0);
+
+    const gc = runPlugin([process.execPath, build.main], {
+      command: 'GC',
+      conf: { ...conf, 'cni.dev/valid-attachments': [...live.keys()].map((containerID) => ({ containerID, ifname: 'eth0' })) },
+    });
+    expect(gc.status, gc.stdout).toBe(0);
+
+    const store = new FileLeaseStore(join(dir, 'store'), 'crash');
+    const records = await store.list();
+    expect(records.filter(isTorn)).toEqual([]);
+    const leases = records as Lease[];
+    const byContainer = new Map(leases.map((l) => [l.containerId, l.ip]));
+    expect(byContainer.size).toBe(leases.length); // one lease per attachment
+    expect(Object.fromEntries(byContainer)).toEqual(Object.fromEntries(live)); // no leak, nothing lost, same IPs
+    expect(new Set(live.values()).size).toBe(live.size); // no duplicate
+    expect((await store.listAttachments()).map((a) => a.containerId).sort()).toEqual([...live.keys()].sort());
+    for (const sub of ['leases', 'attachments', 'hints']) expect(readdirSync(join(dir, 'store/crash', sub)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
