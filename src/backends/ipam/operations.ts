@@ -4,6 +4,7 @@
  * against the store, so it works the same on the file and etcd stores.
  */
 import { candidateIndexes, decideClaims, describeHolders, type Claim, type PodFacts } from './allocation.js';
+import type { GcAction } from './audit.js';
 import { CniCode, ipamError, storeUnavailable } from './errors.js';
 import type { PlanLayout, PoolLayout } from './layout.js';
 import { attachmentKey, describeHolder, holdsAttachment, isTorn, type Lease, type LeaseRecord } from './lease.js';
@@ -15,8 +16,9 @@ export interface Attachment {
   ifname: string;
 }
 
-/** After this many taken candidates in a row, read the pool's leases once and skip them. */
-const MISSES_BEFORE_SNAPSHOT = 16;
+/** Candidates tried before reading the store's leases once (see takeFree). */
+const OPTIMISTIC_TRIES = 16;
+const MAX_STRIDE = 32;
 
 const nowText = (): string => new Date().toISOString();
 
@@ -106,20 +108,35 @@ async function takeExact(store: LeaseStore, lease: Lease, pod: PodFacts): Promis
   throw ipamError(CniCode.addressTaken, 'NI8104', [lease.ip, describeHolder(after), `${pod.namespace}/${pod.name}`]);
 }
 
-/** The next free address of a pool, from the hint on; undefined when the pool is full. */
+/**
+ * The next free address of a pool. Optimistic phase: the address after the hint is nearly
+ * always free (O(1) however many leases exist); after a lost race the search jumps a
+ * random, growing stride ahead, so concurrent allocators stop chasing the same address.
+ * Then a snapshot phase: one read of the store, and every address not held, in order,
+ * so a full pool is known exhausted after one pass. Undefined when the pool is full.
+ */
 async function takeFree(store: LeaseStore, pool: PoolLayout, leaseOf: (ip: string) => Lease): Promise<Lease | undefined> {
+  const { size } = pool.space;
+  if (size === 0n) return undefined;
+  const claimAt = async (index: bigint): Promise<Lease | undefined> => {
+    const lease = leaseOf(pool.space.at(index)!);
+    if (!(await store.claim(lease))) return undefined;
+    await store.writeHint(pool.pool.id, index);
+    return lease;
+  };
   const hint = await store.readHint(pool.pool.id);
-  let misses = 0;
-  let held: Set<string> | undefined;
-  for (const index of candidateIndexes(pool.space.size, hint)) {
-    const ip = pool.space.at(index)!;
-    if (held?.has(ip)) continue;
-    const lease = leaseOf(ip);
-    if (await store.claim(lease)) {
-      await store.writeHint(pool.pool.id, index);
-      return lease;
-    }
-    if (++misses === MISSES_BEFORE_SNAPSHOT) held = new Set((await store.list()).map((r) => r.ip));
+  let index = hint === undefined ? 0n : (hint + 1n) % size;
+  for (let miss = 0; miss < OPTIMISTIC_TRIES; miss++) {
+    const lease = await claimAt(index);
+    if (lease) return lease;
+    const stride = 1 + Math.floor(Math.random() * Math.min(2 ** miss, MAX_STRIDE));
+    index = (index + BigInt(stride)) % size;
+  }
+  const held = new Set((await store.list()).map((r) => r.ip));
+  for (const candidate of candidateIndexes(size, (index + size - 1n) % size)) {
+    if (held.has(pool.space.at(candidate)!)) continue;
+    const lease = await claimAt(candidate);
+    if (lease) return lease;
   }
   return undefined;
 }
@@ -196,4 +213,36 @@ export async function gcAttachments(store: LeaseStore, valid: readonly Attachmen
     outcome.attachmentsForgotten.push({ containerId: a.containerId, ifname: a.ifname });
   }
   return outcome;
+}
+
+/**
+ * Applies the inventory GC's decisions. Each one is a compare-and-swap on the lease as
+ * it was read: a lease changed meanwhile (a new ADD took it) is left alone. Attachment
+ * records left without leases and the debris of killed plugins go too.
+ */
+export async function applyGcActions(store: LeaseStore, actions: readonly GcAction[]): Promise<GcAction[]> {
+  const applied: GcAction[] = [];
+  for (const action of actions) {
+    let done = false;
+    await store.update(action.kind === 'removeTorn' ? action.ip : action.lease.ip, (current) => {
+      if (action.kind === 'removeTorn') {
+        done = current !== undefined && isTorn(current);
+        return done ? null : undefined;
+      }
+      const seen = action.lease;
+      if (!current || isTorn(current) || current.containerId !== seen.containerId || current.ifname !== seen.ifname || current.since !== seen.since) return undefined;
+      done = true;
+      return action.kind === 'delete' ? null : { ...current, state: 'released', since: nowText() };
+    });
+    if (done) applied.push(action);
+  }
+  // Attachments first: an ADD claims its leases before it records its attachment.
+  const attachments = await store.listAttachments();
+  const records = await store.list();
+  const holders = new Set(records.filter((r): r is Lease => !isTorn(r) && r.state === 'active').map((l) => `${attachmentKey(l.containerId, l.ifname)} ${l.ip}`));
+  for (const a of attachments) {
+    if (!a.ips.some((ip) => holders.has(`${attachmentKey(a.containerId, a.ifname)} ${ip}`))) await store.deleteAttachment(a.containerId, a.ifname);
+  }
+  await store.collectDebris();
+  return applied;
 }
