@@ -120,9 +120,7 @@ async function takeFree(store: LeaseStore, pool: PoolLayout, leaseOf: (ip: strin
   if (size === 0n) return undefined;
   const claimAt = async (index: bigint): Promise<Lease | undefined> => {
     const lease = leaseOf(pool.space.at(index)!);
-    if (!(await store.claim(lease))) return undefined;
-    await store.writeHint(pool.pool.id, index);
-    return lease;
+    return (await store.claim(lease, { pool: pool.pool.id, index })) ? lease : undefined;
   };
   const hint = await store.readHint(pool.pool.id);
   let index = hint === undefined ? 0n : (hint + 1n) % size;

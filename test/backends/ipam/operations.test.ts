@@ -8,7 +8,7 @@ import { IpamError } from '../../../src/backends/ipam/errors.js';
 import { PlanLayout } from '../../../src/backends/ipam/layout.js';
 import { isTorn, type Lease } from '../../../src/backends/ipam/lease.js';
 import { addAttachment, checkAttachment, deleteAttachment, gcAttachments } from '../../../src/backends/ipam/operations.js';
-import { FileLeaseStore, type LeaseStore } from '../../../src/backends/ipam/store/index.js';
+import { FileLeaseStore, type LeaseStore, type PoolHint } from '../../../src/backends/ipam/store/index.js';
 import { IPAM_PLAN_VERSION } from '../../../src/backends/ipam/plan.js';
 import { IR_VERSION } from '../../../src/ir/types.js';
 import { pool, scenarioPlan } from './fixtures/plans.js';
@@ -90,9 +90,9 @@ describe('IPAM operations on the file store', () => {
   it('stays O(1) per ADD as leases accumulate (one claim attempt each)', async () => {
     let claims = 0;
     const counting: LeaseStore = Object.assign(Object.create(store) as LeaseStore, {
-      claim: (lease: Lease) => {
+      claim: (lease: Lease, hint?: PoolHint) => {
         claims++;
-        return store.claim(lease);
+        return store.claim(lease, hint);
       },
     });
     const big = new PlanLayout(scenarioPlan(), { subnets: [], gateways: [] });

@@ -12,7 +12,7 @@ import type { Etcd3, IOptions } from 'etcd3';
 import type { StoreConfig } from '../config.js';
 import { IpamError, storeUnavailable } from '../errors.js';
 import { formatLease, parseLease, type Lease, type LeaseRecord } from '../lease.js';
-import type { AttachmentRecord, LeaseChange, LeaseStore } from './index.js';
+import type { AttachmentRecord, LeaseChange, LeaseStore, PoolHint } from './index.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 const UNAVAILABLE_RETRIES = 3;
@@ -62,11 +62,13 @@ export class EtcdLeaseStore implements LeaseStore {
     }
   }
 
-  async claim(lease: Lease): Promise<boolean> {
+  async claim(lease: Lease, hint?: PoolHint): Promise<boolean> {
     const key = this.key('leases', lease.ip);
-    const result = await this.call('claim', () =>
-      this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(formatLease(lease))).commit(),
-    );
+    const result = await this.call('claim', () => {
+      const puts = [this.client.put(key).value(formatLease(lease))];
+      if (hint) puts.push(this.client.put(this.key('hints', encodeURIComponent(hint.pool))).value(String(hint.index)));
+      return this.client.if(key, 'Create', '==', 0).then(...puts).commit();
+    });
     return result.succeeded;
   }
 
@@ -135,10 +137,6 @@ export class EtcdLeaseStore implements LeaseStore {
   async readHint(pool: string): Promise<bigint | undefined> {
     const text = await this.call('get', () => this.client.get(this.key('hints', encodeURIComponent(pool))).string());
     return text !== null && /^[0-9]+$/.test(text) ? BigInt(text) : undefined;
-  }
-
-  async writeHint(pool: string, index: bigint): Promise<void> {
-    await this.call('put', () => this.client.put(this.key('hints', encodeURIComponent(pool))).value(String(index)).exec());
   }
 
   /** Transactions leave nothing behind. */

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CniCode, ipamError, storeUnavailable } from '../errors.js';
 import { formatLease, parseLease, type Lease, type LeaseRecord } from '../lease.js';
-import type { AttachmentRecord, LeaseChange, LeaseStore } from './index.js';
+import type { AttachmentRecord, LeaseChange, LeaseStore, PoolHint } from './index.js';
 
 const LOCK_TIMEOUT_MS = 10_000;
 const STALE_EMPTY_LOCK_MS = 2_000;
@@ -76,7 +76,7 @@ export class FileLeaseStore implements LeaseStore {
     return join(this.leases, ip);
   }
 
-  async claim(lease: Lease): Promise<boolean> {
+  async claim(lease: Lease, hint?: PoolHint): Promise<boolean> {
     const path = this.leasePath(lease.ip);
     let fd: number;
     try {
@@ -93,6 +93,8 @@ export class FileLeaseStore implements LeaseStore {
         fs.closeSync(fd);
       }
       fsyncDir(this.leases);
+      // Not fsynced: losing the hint only costs a longer search after a crash.
+      if (hint) this.writeAtomically(this.hints, fileName(hint.pool), String(hint.index), false);
     });
     return true;
   }
@@ -246,11 +248,6 @@ export class FileLeaseStore implements LeaseStore {
     } catch {
       return undefined; // a hint is only a hint
     }
-  }
-
-  async writeHint(pool: string, index: bigint): Promise<void> {
-    // Not fsynced: losing it only costs a longer search after a crash.
-    this.io(() => this.writeAtomically(this.hints, fileName(pool), String(index), false));
   }
 
   /**

@@ -13,12 +13,21 @@ export interface AttachmentRecord {
   ips: string[];
 }
 
+export interface PoolHint {
+  pool: string;
+  index: bigint;
+}
+
 /** What `update` makes of one IP's record: a new lease, `null` to delete it, `undefined` to keep it. */
 export type LeaseChange = (current: LeaseRecord | undefined) => Lease | null | undefined;
 
 export interface LeaseStore {
-  /** Atomically creates the lease of `lease.ip`; false when the IP is already held (or torn). */
-  claim(lease: Lease): Promise<boolean>;
+  /**
+   * Atomically creates the lease of `lease.ip`; false when the IP is already held (or
+   * torn). With `hint`, a successful claim also records it as the pool's hint (in the
+   * same transaction where the store has them).
+   */
+  claim(lease: Lease, hint?: PoolHint): Promise<boolean>;
   read(ip: string): Promise<LeaseRecord | undefined>;
   /** Atomic read-modify-write of one IP's record; returns the record stored afterwards. */
   update(ip: string, change: LeaseChange): Promise<LeaseRecord | undefined>;
@@ -30,7 +39,6 @@ export interface LeaseStore {
   listAttachments(): Promise<AttachmentRecord[]>;
   /** The index last handed out in a pool (where the next free search starts). */
   readHint(pool: string): Promise<bigint | undefined>;
-  writeHint(pool: string, index: bigint): Promise<void>;
   /** Removes what killed processes left behind (temp and lock files); returns their names. */
   collectDebris(): Promise<string[]>;
   /** Throws a store-unavailable IpamError when the store cannot serve requests. */
