@@ -57,8 +57,11 @@ describe('etcd lease store', () => {
     const before = await runWorker(build, file, 0, 20);
     expect(before.filter((l) => l.error)).toEqual([]);
 
-    const running = runWorker(build, file, 1, 400);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Stop etcd once the allocator is well under way (not after a fixed time: the machine may be slow or fast).
+    let underWay: () => void = () => {};
+    const progressed = new Promise<void>((r) => (underWay = r));
+    const running = runWorker(build, file, 1, 400, 'ADD', (done) => done >= 20 && underWay());
+    await progressed;
     await etcd.stop();
     const call = (command: 'ADD' | 'DEL' | 'STATUS', containerId = 'x') =>
       runPlugin([process.execPath, build.main], { command, containerId, pod: { namespace: 'load', name: 'load-7f-zzzzz' }, conf });
