@@ -49,10 +49,6 @@ export function parseCidr(text: string): Cidr | undefined {
   return { family, network, prefix, last: network | hostMask };
 }
 
-export function cidrText(cidr: Cidr): string {
-  return `${bigIntToIp(cidr.network, cidr.family)}/${cidr.prefix}`;
-}
-
 export function cidrContains(cidr: Cidr, ip: bigint, family: Family): boolean {
   return cidr.family === family && ip >= cidr.network && ip <= cidr.last;
 }

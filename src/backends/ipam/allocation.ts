@@ -4,7 +4,7 @@
  * then try the claims against the lease store.
  */
 import type { IrPool, IrTenant } from '../../ir/types.js';
-import { matchesSelector } from '../../ir/selector.js';
+import { tenantOwnsNamespace } from '../../ir/selector.js';
 import { familyOf, type Family } from './addresses.js';
 import { CniCode, ipamError, type IpamError } from './errors.js';
 import type { PlanLayout, PoolLayout } from './layout.js';
@@ -28,10 +28,8 @@ export type Claim =
 
 const podText = (pod: PodRef): string => `${pod.namespace}/${pod.name}`;
 
-export function tenantOf(layout: PlanLayout, pod: PodFacts): IrTenant | undefined {
-  return layout.tenants.find((t) =>
-    t.namespaces.kind === 'names' ? t.namespaces.names.includes(pod.namespace) : matchesSelector(t.namespaces.selector, pod.namespaceLabels),
-  );
+function tenantOf(layout: PlanLayout, pod: PodFacts): IrTenant | undefined {
+  return layout.tenants.find((t) => tenantOwnsNamespace(t, { name: pod.namespace, labels: { ...pod.namespaceLabels } }));
 }
 
 /** StatefulSet pods are `NAME-N`; the owner reference confirms it when known. */

@@ -8,14 +8,19 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { loadInventory } from '../../inventory/index.js';
-import { auditLeases, decideInventoryGc } from '../../backends/ipam/audit.js';
-import { readIpamConfig, type IpamConfig } from '../../backends/ipam/config.js';
-import { IpamError } from '../../backends/ipam/errors.js';
-import { PlanLayout } from '../../backends/ipam/layout.js';
-import { applyGcActions } from '../../backends/ipam/operations.js';
-import { parseIpamPlan } from '../../backends/ipam/plan.js';
-import { readStatefulSets } from '../../backends/ipam/statefulsets.js';
-import { openLeaseStore, type LeaseStore } from '../../backends/ipam/store/index.js';
+import {
+  applyGcActions,
+  auditLeases,
+  decideInventoryGc,
+  IpamError,
+  openLeaseStore,
+  parseIpamPlan,
+  PlanLayout,
+  readIpamConfig,
+  readStatefulSets,
+  type IpamConfig,
+  type LeaseStore,
+} from '../../backends/ipam/index.js';
 import { EXIT_INPUT, ExitError, type CliIo, type CommandModule } from '../program.js';
 
 const IPAM_TYPE = 'netintent-ipam';
