@@ -85,6 +85,10 @@ describe('allocation core', () => {
     expect(ask('10.20.0.5')).toContain('not one this pod may use'); // shared pool, tenant pod
     expect(ask('192.168.0.1')).toContain('in no pool of the plan');
     expect(ask('10.10.1.10,10.10.1.11')).toContain('one address per IP family');
+    const gatewayOfPoolSubnet = new PlanLayout(scenarioPlan(), { subnets: [], gateways: [] });
+    const askMysql = (ip: string) => refusal(() => decideClaims(gatewayOfPoolSubnet, pod('acme-prod', 'mysql-0'), { kind: 'ips', ips: [ip], source: 'test' })).diagnostic.message;
+    expect(askMysql('10.10.0.41')).toContain('reserved in pool "mysql" (reserved, gateway, network or broadcast address)'); // gateway of the /29
+    expect(askMysql('10.10.0.47')).toContain('reserved in pool "mysql"'); // broadcast of the /29
     expect(refusal(() => decide(pod('acme-prod', 'legacy-db', { annotations: { 'netintent.dev/ip': '10.10.1.20' } }))).diagnostic.message).toContain('the plan fixes this pod');
   });
 

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLeaseStore, type LeaseStore } from '../../../../src/backends/ipam/store/index.js';
-import { gcAttachments } from '../../../../src/backends/ipam/operations.js';
-import { bigPoolPlan } from '../fixtures/plans.js';
+import { addAttachment, checkAttachment, deleteAttachment, gcAttachments } from '../../../../src/backends/ipam/operations.js';
+import { PlanLayout } from '../../../../src/backends/ipam/layout.js';
+import { parseCidr } from '../../../../src/backends/ipam/addresses.js';
+import { bigPoolPlan, scenarioPlan } from '../fixtures/plans.js';
 import { buildPlugin, removeDir, runPlugin, startEtcd, tempDir, type EtcdServer, type PluginBuild } from '../fixtures/real-parts.js';
 import { expectStoreMatches, runWorker } from '../fixtures/concurrency.js';
 
@@ -47,6 +49,22 @@ describe('etcd lease store', () => {
     const store = await open('conc');
     try {
       expect(await expectStoreMatches(store, lines)).toEqual({ duplicates: [], unaccounted: [], missing: [], torn: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps a StatefulSet ordinal across DEL and re-ADD; a late DEL of the old container frees nothing', async () => {
+    const store = await open('sticky');
+    const layout = new PlanLayout(scenarioPlan(), { subnets: [{ cidr: parseCidr('10.10.0.0/16')! }], gateways: [] });
+    const mysql2 = (uid: string) => ({ namespace: 'acme-prod', name: 'mysql-2', uid, annotations: {}, namespaceLabels: {} });
+    try {
+      expect((await addAttachment(store, layout, { containerId: 'old', ifname: 'eth0' }, mysql2('a'), { kind: 'none' }))[0]!.ip).toBe('10.10.0.42');
+      await deleteAttachment(store, { containerId: 'old', ifname: 'eth0' });
+      expect(await store.read('10.10.0.42')).toMatchObject({ state: 'released', containerId: 'old' });
+      expect((await addAttachment(store, layout, { containerId: 'new', ifname: 'eth0' }, mysql2('b'), { kind: 'none' }))[0]!.ip).toBe('10.10.0.42');
+      await deleteAttachment(store, { containerId: 'old', ifname: 'eth0' });
+      await checkAttachment(store, { containerId: 'new', ifname: 'eth0' }, ['10.10.0.42']);
     } finally {
       await store.close();
     }
