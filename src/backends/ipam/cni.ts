@@ -153,7 +153,7 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<Cni
     if (command === 'GC') {
       const valid = validAttachments(confObj);
       store = await openLeaseStore(config.store, config.network);
-      await gcAttachments(store, valid, config.tornClaimGraceMs);
+      await gcAttachments(store, valid, config.gcGraceMs);
       return { stdout: '', exitCode: 0 };
     }
     const attachment = attachmentOf(env);

@@ -11,7 +11,7 @@
  *     "ranges": [[{ "subnet": "10.10.0.0/16", "gateway": "10.10.0.1" }]],
  *     "gateway": "10.10.0.1",                                (optional; string or one per family)
  *     "routes": [{ "dst": "0.0.0.0/0" }],
- *     "tornClaimGraceSeconds": 60                            (optional)
+ *     "gcGraceSeconds": 60                                   (optional)
  *   }
  *
  * Subnets and gateways decide the prefix length and gateway of the returned addresses
@@ -45,12 +45,13 @@ export interface IpamConfig {
   subnets: SubnetConfig[];
   gateways: string[];
   routes: RouteConfig[];
-  tornClaimGraceMs: number;
+  /** CNI GC leaves leases and torn claims younger than this: their ADD may still run. */
+  gcGraceMs: number;
 }
 
 export const DEFAULT_FILE_STORE_DIR = '/var/lib/cni/netintent';
 export const DEFAULT_ETCD_PREFIX = '/netintent/ipam';
-const DEFAULT_TORN_CLAIM_GRACE_S = 60;
+const DEFAULT_GC_GRACE_S = 60;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -126,8 +127,8 @@ export function readIpamConfig(conf: unknown): IpamConfig {
     cidrOf(r.dst, `ipam.routes[${i}].dst`);
     routes.push({ dst: r.dst as string, ...(r.gw !== undefined ? { gw: ipOf(r.gw, `ipam.routes[${i}].gw`) } : {}) });
   }
-  const grace = ipam.tornClaimGraceSeconds ?? DEFAULT_TORN_CLAIM_GRACE_S;
-  if (typeof grace !== 'number' || grace < 0) invalid('ipam.tornClaimGraceSeconds must be a number >= 0');
+  const grace = ipam.gcGraceSeconds ?? DEFAULT_GC_GRACE_S;
+  if (typeof grace !== 'number' || grace < 0) invalid('ipam.gcGraceSeconds must be a number >= 0');
 
   return {
     network,
@@ -138,6 +139,6 @@ export function readIpamConfig(conf: unknown): IpamConfig {
     subnets,
     gateways,
     routes,
-    tornClaimGraceMs: grace * 1000,
+    gcGraceMs: grace * 1000,
   };
 }

@@ -7,7 +7,7 @@ import { candidateIndexes, decideClaims, describeHolders, type Claim, type PodFa
 import type { GcAction } from './audit.js';
 import { CniCode, ipamError, storeUnavailable } from './errors.js';
 import type { PlanLayout, PoolLayout } from './layout.js';
-import { attachmentKey, describeHolder, holdsAttachment, isTorn, type Lease, type LeaseRecord } from './lease.js';
+import { attachmentKey, describeHolder, holdsAttachment, isTorn, type Lease } from './lease.js';
 import type { AddressRequest } from './requests.js';
 import type { LeaseStore } from './store/index.js';
 
@@ -187,26 +187,35 @@ export interface GcOutcome {
 
 /**
  * CNI GC (spec 1.1): every lease whose attachment is not in the valid list is released
- * (sticky leases stay reserved for their ordinal), torn claims older than the grace
- * period are removed, and stale attachment records and debris of killed plugins are dropped.
+ * (sticky leases stay reserved for their ordinal), torn claims are removed, and stale
+ * attachment records and debris of killed plugins are dropped. Leases and claims younger
+ * than `graceMs` are left: their ADD may still be running.
  */
-export async function gcAttachments(store: LeaseStore, valid: readonly Attachment[], tornGraceMs: number): Promise<GcOutcome> {
+export async function gcAttachments(store: LeaseStore, valid: readonly Attachment[], graceMs: number): Promise<GcOutcome> {
   const keep = new Set(valid.map((a) => attachmentKey(a.containerId, a.ifname)));
   const outcome: GcOutcome = { released: [], tornRemoved: [], attachmentsForgotten: [], debris: await store.collectDebris() };
-  const records: LeaseRecord[] = await store.list();
-  for (const record of records) {
+  // Attachments first: an ADD claims its leases before it records its attachment.
+  const attachments = await store.listAttachments();
+  const stillLeased = new Set<string>();
+  for (const record of await store.list()) {
     if (isTorn(record)) {
-      if (record.ageMs < tornGraceMs) continue;
+      if (record.ageMs < graceMs) continue;
       const after = await store.update(record.ip, (current) => (current && isTorn(current) ? null : undefined));
       if (after === undefined) outcome.tornRemoved.push(record.ip);
       continue;
     }
-    if (record.state !== 'active' || keep.has(attachmentKey(record.containerId, record.ifname))) continue;
+    if (record.state !== 'active') continue;
+    const key = attachmentKey(record.containerId, record.ifname);
+    if (keep.has(key) || Date.now() - Date.parse(record.since) < graceMs) {
+      stillLeased.add(key);
+      continue;
+    }
     const released = await releaseIfHeld(store, record.ip, record);
     if (released) outcome.released.push(released);
   }
-  for (const a of await store.listAttachments()) {
-    if (keep.has(attachmentKey(a.containerId, a.ifname))) continue;
+  for (const a of attachments) {
+    const key = attachmentKey(a.containerId, a.ifname);
+    if (keep.has(key) || stillLeased.has(key)) continue;
     await store.deleteAttachment(a.containerId, a.ifname);
     outcome.attachmentsForgotten.push({ containerId: a.containerId, ifname: a.ifname });
   }

@@ -87,7 +87,7 @@ export const registerIpam: CommandModule = (program: Command, io: CliIo) => {
     .option('--format <format>', 'human or json', 'human')
     .action(async (opts: { config: string; format: string }) => {
       await withStore(io, opts.config, async (config, store, layout) => {
-        const audit = auditLeases(layout, await store.list(), await store.listAttachments(), config.tornClaimGraceMs, Date.now());
+        const audit = auditLeases(layout, await store.list(), await store.listAttachments(), config.gcGraceMs, Date.now());
         if (opts.format === 'json') {
           io.stdout(`${JSON.stringify({ network: config.network, ...audit }, null, 2)}\n`);
         } else {

@@ -31,7 +31,7 @@ describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
   });
 
   it('leaves, after GC, exactly the live attachments leased, once each', async () => {
-    const conf = { cniVersion: '1.1.0', name: 'crash', type: 'ptp', ipam: { type: 'netintent-ipam', plan: join(dir, 'plan.json'), store: { type: 'file', dir: join(dir, 'store') }, subnet: '10.30.0.0/16', tornClaimGraceSeconds: 0 } };
+    const conf = { cniVersion: '1.1.0', name: 'crash', type: 'ptp', ipam: { type: 'netintent-ipam', plan: join(dir, 'plan.json'), store: { type: 'file', dir: join(dir, 'store') }, subnet: '10.30.0.0/16', gcGraceSeconds: 0 } };
     const live = new Map<string, string>(); // containerId → IP its ADD returned
     let kills = 0;
     let serial = 0;

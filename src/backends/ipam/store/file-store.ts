@@ -77,10 +77,17 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   async claim(lease: Lease, hint?: PoolHint): Promise<boolean> {
-    const path = this.leasePath(lease.ip);
+    if (!this.createExclusive(lease)) return false;
+    // Not fsynced: losing the hint only costs a longer search after a crash.
+    if (hint) this.io(() => this.writeAtomically(this.hints, fileName(hint.pool), String(hint.index), false));
+    return true;
+  }
+
+  /** O_CREAT|O_EXCL, content through that descriptor, fsync file and directory. */
+  private createExclusive(lease: Lease): boolean {
     let fd: number;
     try {
-      fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+      fd = fs.openSync(this.leasePath(lease.ip), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     } catch (e) {
       if (isErrno(e, 'EEXIST')) return false;
       throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
@@ -93,8 +100,6 @@ export class FileLeaseStore implements LeaseStore {
         fs.closeSync(fd);
       }
       fsyncDir(this.leases);
-      // Not fsynced: losing the hint only costs a longer search after a crash.
-      if (hint) this.writeAtomically(this.hints, fileName(hint.pool), String(hint.index), false);
     });
     return true;
   }
@@ -117,18 +122,32 @@ export class FileLeaseStore implements LeaseStore {
   async update(ip: string, change: LeaseChange): Promise<LeaseRecord | undefined> {
     const unlock = await this.lock(ip);
     try {
-      const current = this.readRecord(ip);
-      const next = change(current);
-      if (next === undefined) return current;
-      this.io(() => {
+      for (;;) {
+        const current = this.readRecord(ip);
+        const next = change(current);
+        if (next === undefined) return current;
         if (next === null) {
-          if (current !== undefined) fs.rmSync(this.leasePath(ip), { force: true });
-        } else {
-          this.writeAtomically(this.leases, ip, formatLease(next), true);
+          // With no file there is nothing to delete, and a claim may be creating one now.
+          if (current !== undefined) {
+            this.io(() => {
+              fs.rmSync(this.leasePath(ip), { force: true });
+              fsyncDir(this.leases);
+            });
+          }
+          return undefined;
         }
-        fsyncDir(this.leases);
-      });
-      return next ?? undefined;
+        // No file: claims (which take no lock) may race us for it, so create it the way they do.
+        if (current === undefined) {
+          if (this.createExclusive(next)) return next;
+          continue;
+        }
+        // An existing file changes only under this lock: a rename cannot overwrite anyone's claim.
+        this.io(() => {
+          this.writeAtomically(this.leases, ip, formatLease(next), true);
+          fsyncDir(this.leases);
+        });
+        return next;
+      }
     } finally {
       unlock();
     }
