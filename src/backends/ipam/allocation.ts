@@ -33,7 +33,7 @@ function tenantOf(layout: PlanLayout, pod: PodFacts): IrTenant | undefined {
 }
 
 /** StatefulSet pods are `NAME-N`; the owner reference confirms it when known. */
-export function statefulSetOrdinal(pod: PodFacts, statefulSet: string): number | undefined {
+function statefulSetOrdinal(pod: PodFacts, statefulSet: string): number | undefined {
   if (pod.owner && !(pod.owner.kind === 'StatefulSet' && pod.owner.name === statefulSet)) return undefined;
   const prefix = `${statefulSet}-`;
   if (!pod.name.startsWith(prefix)) return undefined;

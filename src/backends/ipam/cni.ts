@@ -10,7 +10,7 @@ import { readIpamConfig, type IpamConfig } from './config.js';
 import { CniCode, IpamError, ipamError } from './errors.js';
 import { PlanLayout } from './layout.js';
 import { parseIpamPlan } from './plan.js';
-import { readAddressRequest, RequestError } from './requests.js';
+import { readAddressRequest, RequestError, type AddressRequest } from './requests.js';
 import { addAttachment, checkAttachment, deleteAttachment, gcAttachments, type Attachment } from './operations.js';
 import { openLeaseStore, type LeaseStore } from './store/index.js';
 
@@ -104,6 +104,35 @@ function prevResultIps(conf: Obj): string[] | undefined {
   });
 }
 
+/** The address request of the runtime config (`runtimeConfig.ips`, `args.cni.ips`) or the pod's annotations. */
+function requestOf(conf: Obj, pod: PodFacts): AddressRequest {
+  try {
+    const runtimeConfig = isObj(conf.runtimeConfig) ? conf.runtimeConfig : {};
+    const args = isObj(conf.args) && isObj(conf.args.cni) ? conf.args.cni : {};
+    return readAddressRequest({ runtimeIps: runtimeConfig.ips, argsIps: args.ips, annotations: pod.annotations });
+  } catch (e) {
+    if (!(e instanceof RequestError)) throw e;
+    throw ipamError(CniCode.invalidConfig, 'NI8103', [e.value, `${pod.namespace}/${pod.name}`, e.source, e.message]);
+  }
+}
+
+/** ADD: the CNI result with one address per lease, in CIDR form with the subnet's prefix and gateway. */
+async function add(store: LeaseStore, config: IpamConfig, conf: Obj, attachment: Attachment, args: Record<string, string>, cniVersion: string): Promise<CniOutcome> {
+  const layout = new PlanLayout(parseIpamPlan(config.plan, readText(config.plan, 'plan')), config);
+  const pod = await podFacts(config, args);
+  const leases = await addAttachment(store, layout, attachment, pod, requestOf(conf, pod));
+  const result = {
+    cniVersion,
+    ips: leases.map((lease) => {
+      const where = layout.layoutOf(lease.ip);
+      return { address: `${lease.ip}/${where.subnet.prefix}`, ...(where.gateway ? { gateway: where.gateway } : {}) };
+    }),
+    routes: config.routes,
+    dns: {},
+  };
+  return { stdout: `${JSON.stringify(result)}\n`, exitCode: 0 };
+}
+
 /** Runs one CNI command. Never throws: failures become CNI error JSON. */
 export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<CniOutcome> {
   const command = env.CNI_COMMAND;
@@ -162,29 +191,7 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<Cni
       await checkAttachment(store, attachment, prevResultIps(confObj));
       return { stdout: '', exitCode: 0 };
     }
-    // ADD
-    const layout = new PlanLayout(parseIpamPlan(config.plan, readText(config.plan, 'plan')), config);
-    const pod = await podFacts(config, parseCniArgs(env.CNI_ARGS));
-    let request;
-    try {
-      const runtimeConfig = isObj(confObj.runtimeConfig) ? confObj.runtimeConfig : {};
-      const args = isObj(confObj.args) && isObj(confObj.args.cni) ? confObj.args.cni : {};
-      request = readAddressRequest({ runtimeIps: runtimeConfig.ips, argsIps: args.ips, annotations: pod.annotations });
-    } catch (e) {
-      if (!(e instanceof RequestError)) throw e;
-      throw ipamError(CniCode.invalidConfig, 'NI8103', [e.value, `${pod.namespace}/${pod.name}`, e.source, e.message]);
-    }
-    const leases = await addAttachment(store, layout, attachment, pod, request);
-    const result = {
-      cniVersion,
-      ips: leases.map((lease) => {
-        const where = layout.layoutOf(lease.ip);
-        return { address: `${lease.ip}/${where.subnet.prefix}`, ...(where.gateway ? { gateway: where.gateway } : {}) };
-      }),
-      routes: config.routes,
-      dns: {},
-    };
-    return { stdout: `${JSON.stringify(result)}\n`, exitCode: 0 };
+    return await add(store, config, confObj, attachment, parseCniArgs(env.CNI_ARGS), cniVersion);
   } catch (e) {
     if (e instanceof IpamError) return errorJson(cniVersion, e);
     return errorJson(cniVersion, ipamError(CniCode.ioFailure, 'NI9004', [(e as Error).stack ?? String(e)]));

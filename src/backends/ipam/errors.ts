@@ -7,7 +7,6 @@ import type { Code } from '../../diagnostics/messages.js';
 
 export const CniCode = {
   incompatibleVersion: 1,
-  unknownContainer: 3,
   invalidEnvironment: 4,
   ioFailure: 5,
   decodingFailure: 6,
