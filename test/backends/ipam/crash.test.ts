@@ -1,5 +1,5 @@
 /**
- * kill -9 of plugin processes at random points of ADD and DEL, on the file store. The
+ * kill -9 of plugin processes at random points of ADD and DEL, on both stores. The
  * "runtime" here believes an attachment exists when its ADD printed a result and no DEL
  * was started for it; after a CNI GC with that list the store must be readable and hold
  * exactly those attachments' leases: no duplicate, no leak, no torn claim, no debris.
@@ -8,30 +8,43 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StoreConfig } from '../../../src/backends/ipam/config.js';
 import { isTorn, type Lease } from '../../../src/backends/ipam/lease.js';
-import { FileLeaseStore } from '../../../src/backends/ipam/store/index.js';
+import { openLeaseStore } from '../../../src/backends/ipam/store/index.js';
 import { bigPoolPlan } from './fixtures/plans.js';
-import { buildPlugin, parseJson, removeDir, runPlugin, tempDir, type PluginBuild } from './fixtures/real-parts.js';
+import { buildPlugin, parseJson, removeDir, runPlugin, startEtcd, tempDir, type EtcdServer, type PluginBuild } from './fixtures/real-parts.js';
 
-const ROUNDS = 12;
 const PARALLEL = 8;
 
 describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
   let build: PluginBuild;
   let dir: string;
-  beforeAll(() => {
-    build = buildPlugin();
+  let etcd: EtcdServer | undefined;
+  beforeAll(async () => {
     dir = tempDir();
+    etcd = await startEtcd(join(dir, 'etcd-data'));
+    build = buildPlugin();
     // A small pool, so that killed claims and reuse collide.
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(bigPoolPlan('10.30.0.200')));
   });
-  afterAll(() => {
-    removeDir(dir);
-    removeDir(build.dir);
+  afterAll(async () => {
+    await etcd?.stop();
+    if (dir) removeDir(dir);
+    if (build) removeDir(build.dir);
   });
 
-  it('leaves, after GC, exactly the live attachments leased, once each', async () => {
-    const conf = { cniVersion: '1.1.0', name: 'crash', type: 'ptp', ipam: { type: 'netintent-ipam', plan: join(dir, 'plan.json'), store: { type: 'file', dir: join(dir, 'store') }, subnet: '10.30.0.0/16', gcGraceSeconds: 0 } };
+  it('file store: leaves, after GC, exactly the live attachments leased, once each', async () => {
+    await crashScenario({ type: 'file', dir: join(dir, 'store') }, 12, [60, 220]);
+    for (const sub of ['leases', 'attachments', 'hints']) expect(readdirSync(join(dir, 'store/crash', sub)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('etcd store: leaves, after GC, exactly the live attachments leased, once each', async () => {
+    // The etcd client takes longer to load: kill over a wider window.
+    await crashScenario({ type: 'etcd', endpoints: [etcd!.endpoint], prefix: '/nii-crash', dialTimeoutMs: 1000 }, 6, [150, 900]);
+  });
+
+  async function crashScenario(store: StoreConfig, rounds: number, killWindowMs: [number, number]): Promise<void> {
+    const conf = { cniVersion: '1.1.0', name: 'crash', type: 'ptp', ipam: { type: 'netintent-ipam', plan: join(dir, 'plan.json'), store, subnet: '10.30.0.0/16', gcGraceSeconds: 0 } };
     const live = new Map<string, string>(); // containerId → IP its ADD returned
     let kills = 0;
     let serial = 0;
@@ -53,11 +66,11 @@ describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
         child.stdin.end(JSON.stringify(conf));
       });
 
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       const jobs: Promise<void>[] = [];
       for (let p = 0; p < PARALLEL; p++) {
         // Kill about half the processes, somewhere between start-up and the end of their store work.
-        const kill = Math.random() < 0.5 ? 60 + Math.random() * 160 : undefined;
+        const kill = Math.random() < 0.5 ? killWindowMs[0] + Math.random() * (killWindowMs[1] - killWindowMs[0]) : undefined;
         const victims = [...live.keys()];
         if (victims.length > 0 && Math.random() < 0.4) {
           const containerId = victims[Math.floor(Math.random() * victims.length)]!;
@@ -82,15 +95,18 @@ describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
     });
     expect(gc.status, gc.stdout).toBe(0);
 
-    const store = new FileLeaseStore(join(dir, 'store'), 'crash');
-    const records = await store.list();
-    expect(records.filter(isTorn)).toEqual([]);
-    const leases = records as Lease[];
-    const byContainer = new Map(leases.map((l) => [l.containerId, l.ip]));
-    expect(byContainer.size).toBe(leases.length); // one lease per attachment
-    expect(Object.fromEntries(byContainer)).toEqual(Object.fromEntries(live)); // no leak, nothing lost, same IPs
-    expect(new Set(live.values()).size).toBe(live.size); // no duplicate
-    expect((await store.listAttachments()).map((a) => a.containerId).sort()).toEqual([...live.keys()].sort());
-    for (const sub of ['leases', 'attachments', 'hints']) expect(readdirSync(join(dir, 'store/crash', sub)).filter((n) => n.startsWith('.'))).toEqual([]);
-  });
+    const opened = await openLeaseStore(store, 'crash');
+    try {
+      const records = await opened.list();
+      expect(records.filter(isTorn)).toEqual([]);
+      const leases = records as Lease[];
+      const byContainer = new Map(leases.map((l) => [l.containerId, l.ip]));
+      expect(byContainer.size).toBe(leases.length); // one lease per attachment
+      expect(Object.fromEntries(byContainer)).toEqual(Object.fromEntries(live)); // no leak, nothing lost, same IPs
+      expect(new Set(live.values()).size).toBe(live.size); // no duplicate
+      expect((await opened.listAttachments()).map((a) => a.containerId).sort()).toEqual([...live.keys()].sort());
+    } finally {
+      await opened.close();
+    }
+  }
 });
