@@ -38,23 +38,22 @@ export async function addAttachment(
   request: AddressRequest,
 ): Promise<Lease[]> {
   const { containerId, ifname } = attachment;
-  const previous = await store.readAttachment(containerId, ifname);
-  if (previous) {
-    const records = await Promise.all(previous.map((ip) => store.read(ip)));
-    const held = records.filter((r): r is Lease => r !== undefined && !isTorn(r) && r.state === 'active' && holdsAttachment(r, containerId, ifname));
-    if (held.length === previous.length) return held;
-  }
-  const claims = decideClaims(layout, pod, request);
+  const previous = (await store.readAttachment(containerId, ifname)) ?? [];
+  const records = await Promise.all(previous.map((ip) => store.read(ip)));
+  // A repeated ADD keeps what the attachment still holds and claims only what it lost.
+  const held = records.filter((r): r is Lease => r !== undefined && !isTorn(r) && r.state === 'active' && holdsAttachment(r, containerId, ifname));
+  if (previous.length > 0 && held.length === previous.length) return held;
+  const claims = decideClaims(layout, pod, request).filter((c) => !held.some((l) => l.family === c.family));
   const base = { containerId, ifname, pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid }, state: 'active' as const };
   const taken: Lease[] = [];
   try {
     for (const claim of claims) taken.push(await take(store, layout, claim, base, pod));
-    await store.writeAttachment({ containerId, ifname, ips: taken.map((l) => l.ip) });
+    await store.writeAttachment({ containerId, ifname, ips: [...held, ...taken].map((l) => l.ip) });
   } catch (e) {
     for (const lease of taken) await releaseIfHeld(store, lease.ip, attachment);
     throw e;
   }
-  return taken;
+  return [...held, ...taken].sort((a, b) => a.family - b.family);
 }
 
 type LeaseBase = Pick<Lease, 'containerId' | 'ifname' | 'pod' | 'state'>;

@@ -41,6 +41,16 @@ describe('IPAM operations on the file store', () => {
     expect(await store.claim(lease!)).toBe(false);
   });
 
+  it('a repeated ADD keeps the family it still holds and claims only the lost one', async () => {
+    const tool = pod('acme-dev', 'tool');
+    // No configured IPv6 subnet: the pool's /120 is, so ::100 (network) and ::101 (gateway) are skipped.
+    expect((await add('c1', tool)).map((l) => l.ip)).toEqual(['10.10.1.10', 'fd00:10::102']);
+    await store.update('fd00:10::102', () => null); // lost behind its back
+    expect((await add('c1', tool)).map((l) => l.ip)).toEqual(['10.10.1.10', 'fd00:10::103']);
+    expect((await store.list()).map((r) => r.ip).sort()).toEqual(['10.10.1.10', 'fd00:10::103']);
+    expect(await store.readAttachment('c1', 'eth0')).toEqual(['10.10.1.10', 'fd00:10::103']);
+  });
+
   it('DEL is idempotent and frees the address', async () => {
     await add('c1', pod('acme-prod', 'web-5d9c7b-abcde'));
     expect((await del('c1')).map((l) => l.ip)).toEqual(['10.10.0.10']);
