@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileLeaseStore } from '../../../src/backends/ipam/store/index.js';
 import { bigPoolPlan } from './fixtures/plans.js';
-import { buildPlugin, parseJson, removeDir, tempDir, type PluginBuild } from './fixtures/real-parts.js';
+import { HEAVY_TEST_TIMEOUT_MS, buildPlugin, parseJson, removeDir, tempDir, type PluginBuild } from './fixtures/real-parts.js';
 import { expectStoreMatches, runWorker, type WorkerLine } from './fixtures/concurrency.js';
 
 describe('concurrent allocation on the file store', () => {
@@ -38,7 +38,7 @@ describe('concurrent allocation on the file store', () => {
     expect(lines).toHaveLength(480);
     const check = await expectStoreMatches(new FileLeaseStore(join(dir, 'store'), 'conc'), lines);
     expect(check).toEqual({ duplicates: [], unaccounted: [], missing: [], torn: [] });
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('8 × 6 plugin processes started at once: no duplicate', async () => {
     const confText = readFileSync(conf('procs'), 'utf8');
@@ -60,5 +60,5 @@ describe('concurrent allocation on the file store', () => {
     for (let i = 0; i < 6; i++) lines.push(...(await Promise.all(Array.from({ length: 8 }, (_, w) => runOne(w, i)))));
     expect(lines.filter((l) => !l.ip)).toEqual([]);
     expect(await expectStoreMatches(new FileLeaseStore(join(dir, 'store'), 'procs'), lines)).toEqual({ duplicates: [], unaccounted: [], missing: [], torn: [] });
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });

@@ -12,7 +12,7 @@ import type { StoreConfig } from '../../../src/backends/ipam/config.js';
 import { isTorn, type Lease } from '../../../src/backends/ipam/lease.js';
 import { openLeaseStore } from '../../../src/backends/ipam/store/index.js';
 import { bigPoolPlan } from './fixtures/plans.js';
-import { buildPlugin, parseJson, removeDir, runPlugin, startEtcd, tempDir, type EtcdServer, type PluginBuild } from './fixtures/real-parts.js';
+import { HEAVY_TEST_TIMEOUT_MS, buildPlugin, parseJson, removeDir, runPlugin, startEtcd, tempDir, type EtcdServer, type PluginBuild } from './fixtures/real-parts.js';
 
 const PARALLEL = 8;
 
@@ -36,12 +36,12 @@ describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
   it('file store: leaves, after GC, exactly the live attachments leased, once each', async () => {
     await crashScenario({ type: 'file', dir: join(dir, 'store') }, 12, [60, 220]);
     for (const sub of ['leases', 'attachments', 'hints']) expect(readdirSync(join(dir, 'store/crash', sub)).filter((n) => n.startsWith('.'))).toEqual([]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('etcd store: leaves, after GC, exactly the live attachments leased, once each', async () => {
     // The etcd client takes longer to load: kill over a wider window.
     await crashScenario({ type: 'etcd', endpoints: [etcd!.endpoint], prefix: '/nii-crash', dialTimeoutMs: 1000 }, 6, [150, 900]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   async function crashScenario(store: StoreConfig, rounds: number, killWindowMs: [number, number]): Promise<void> {
     const conf = { cniVersion: '1.1.0', name: 'crash', type: 'ptp', ipam: { type: 'netintent-ipam', plan: join(dir, 'plan.json'), store, subnet: '10.30.0.0/16', gcGraceSeconds: 0 } };

@@ -11,7 +11,7 @@ import { addAttachment, checkAttachment, deleteAttachment, gcAttachments } from 
 import { PlanLayout } from '../../../../src/backends/ipam/layout.js';
 import { parseCidr } from '../../../../src/backends/ipam/addresses.js';
 import { bigPoolPlan, scenarioPlan } from '../fixtures/plans.js';
-import { buildPlugin, removeDir, runPlugin, startEtcd, tempDir, type EtcdServer, type PluginBuild } from '../fixtures/real-parts.js';
+import { HEAVY_TEST_TIMEOUT_MS, buildPlugin, removeDir, runPlugin, startEtcd, tempDir, type EtcdServer, type PluginBuild } from '../fixtures/real-parts.js';
 import { expectStoreMatches, runWorker } from '../fixtures/concurrency.js';
 
 describe('etcd lease store', () => {
@@ -52,7 +52,7 @@ describe('etcd lease store', () => {
     } finally {
       await store.close();
     }
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('keeps a StatefulSet ordinal across DEL and re-ADD; a late DEL of the old container frees nothing', async () => {
     const store = await open('sticky');
@@ -68,7 +68,7 @@ describe('etcd lease store', () => {
     } finally {
       await store.close();
     }
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('answers "try again later" while etcd is down and recovers when it returns', async () => {
     const { file, conf } = confFile('outage');
@@ -113,5 +113,5 @@ describe('etcd lease store', () => {
     } finally {
       await store.close();
     }
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });
