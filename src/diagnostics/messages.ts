@@ -81,6 +81,24 @@ export const messages = {
   NI6003: { severity: 'error', text: 'Unknown node "{0}".', help: 'Nodes in the inventory: {1}.' },
   NI6004: { severity: 'warning', text: 'Pod {0}: unreadable network-status annotation: {1}.', help: 'The annotation k8s.v1.cni.cncf.io/network-status must be a JSON list.' },
 
+  // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)
+  NI8101: { severity: 'error', text: 'Pool "{0}" exhausted: {1} of {2} addresses leased by {3}.', help: 'Grow the pool, lower the replica count, or run `netintent ipam gc` to release leaks.' },
+  NI8102: { severity: 'error', text: 'No address pool for pod {0}: {1}.', help: 'Give the pod a fixed IP, a workload pool, or put its namespace in a tenant with pools.' },
+  NI8103: { severity: 'error', text: 'Requested IP {0} for pod {1} (from {2}) is not allowed: {3}.', help: 'Request an address from a pool the pod may use, or change the plan.' },
+  NI8104: { severity: 'error', text: 'IP {0} is leased by {1}; pod {2} cannot have it.', help: 'Release the other lease (delete that pod, or `netintent ipam gc`) first.' },
+  NI8105: { severity: 'error', text: 'Lease store unreachable: {0}.', help: 'The runtime retries; check that the store (directory or etcd endpoints) is available.' },
+  NI8106: { severity: 'error', text: 'Invalid IPAM network configuration: {0}.', help: 'See the `ipam` section format in docs/ipam.md.' },
+  NI8107: { severity: 'error', text: 'Invalid IPAM plan {0}: {1}.', help: 'Regenerate it with `netintent compile --target ipam`.' },
+  NI8108: { severity: 'warning', text: 'Leak: {0} is leased by {1}, {2}.', help: '`netintent ipam gc` releases it.' },
+  NI8109: { severity: 'warning', text: 'Conflict: {0}.', help: 'Fix it by hand after checking which pod really uses the address; netintent never picks a winner.' },
+  NI8110: { severity: 'warning', text: 'Torn lease claim for {0} (an ADD was interrupted {1} ago).', help: 'GC removes torn claims older than the grace period.' },
+  NI8111: { severity: 'warning', text: 'The inventory lists no StatefulSets; released sticky leases of {0} are kept.', help: 'Add `kubectl get statefulsets -A -o yaml` to the inventory so GC can tell scaled-down StatefulSets.' },
+  NI8112: { severity: 'error', text: 'Lease check failed for {0}: {1}.', help: 'The lease store no longer holds what ADD returned; delete and re-add the pod.' },
+  NI8113: { severity: 'error', text: 'Unsupported CNI version {0}; netintent-ipam supports {1}.', help: 'Set cniVersion in the network configuration to a supported version.' },
+  NI8114: { severity: 'error', text: 'Invalid CNI environment: {0}.', help: 'The runtime must set CNI_COMMAND, CNI_CONTAINERID and CNI_IFNAME.' },
+  NI8115: { severity: 'error', text: 'Lease store I/O failure: {0}.', help: 'Check the store directory (permissions, free space).' },
+  NI8116: { severity: 'info', text: 'Released {0} ({1}): {2}.' },
+
   // NI9xxx: usage, I/O, internal
   NI9001: { severity: 'error', text: 'Cannot read {0}: {1}.', help: 'Check that the path exists and is readable.' },
   NI9002: { severity: 'error', text: 'No intent files found in {0}.', help: 'Pass .intent files, IntentSet/NetworkPolicy .yaml files or directories holding them.' },
