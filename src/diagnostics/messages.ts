@@ -70,6 +70,7 @@ export const messages = {
   // NI5xxx: backend enforceability
   NI5001: { severity: 'error', text: 'Target "{0}" cannot enforce {1} of rule "{2}".', help: '{3}' },
   NI5002: { severity: 'error', text: 'Unknown target "{0}".', help: 'Targets: {1}.' },
+  NI5003: { severity: 'warning', text: 'Target "{0}" cannot resolve {1} of rule "{2}" statically; it matches no address there.', help: '{3}' },
 
   // NI6xxx: inventory
   NI6001: { severity: 'error', text: 'Invalid inventory object {0}: {1}.', help: 'The inventory is what `kubectl get namespaces,pods,nodes,services -A -o yaml` prints.' },

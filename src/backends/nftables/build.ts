@@ -1,0 +1,330 @@
+/**
+ * IR + inventory → the nftables model for one node.
+ *
+ * Shape (table `inet netintent`):
+ *   forward (base) : ct established,related accept · ct invalid drop ·
+ *                    ip saddr vmap @egress4 (local pod IP → goto its egress profile) ·
+ *                    ip daddr vmap @ingress4 (local pod IP → goto its ingress profile) · v6 alike
+ *   p_<hash>       : one profile per distinct rule list; jumps the tier chains in order,
+ *                    then accepts (no rule matched → allow)
+ *   t_<hash>       : one tier's rules for that profile, first match wins; pass = return
+ *   np             : NetworkPolicies, at the end of the application tier: the source's
+ *                    egress (@np_egress*) then the destination's ingress (@np_ingress*)
+ *   npe_/npi_<hash>: the allow-list of an isolated pod (shared by pods with the same one)
+ * Each connection is decided in full (both pods' sides) on every node that forwards it,
+ * from the same data, so the nodes of the client and the server always agree.
+ * Names derive from content (hash of a group id, peer, or chain body), never counters.
+ */
+import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Ir, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import type { Inventory, InventoryPod } from '../../inventory/index.js';
+import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, familyOf, type AddressSet, type Family } from '../../resolve/index.js';
+import { comment, shortHash, type NftChain, type NftRuleset, type NftSet } from './model.js';
+
+const TIERS: readonly IrTier[] = ['admin', 'tenant', 'application', 'baseline'];
+const TARGET = 'nftables';
+
+type Direction = 'egress' | 'ingress';
+
+const ipKw = (f: Family): string => (f === 4 ? 'ip' : 'ip6');
+const addrType = (f: Family): string => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
+
+/** A port clause; `pinsAddress` when it already names the peer address (named-port concat set). */
+interface PortMatch {
+  expr: string;
+  pinsAddress: boolean;
+}
+
+function sourceText(ir: Ir, id: string): string {
+  const ref = ir.sources[id]?.[0];
+  return ref ? `${ref.file}:${ref.line}` : '';
+}
+
+function verdictOf(action: IrRule['action']): string {
+  switch (action) {
+    case 'allow':
+      return 'accept';
+    case 'deny':
+      return 'drop';
+    case 'reject':
+      return 'reject with icmpx admin-prohibited';
+    case 'pass':
+      return 'return';
+  }
+}
+
+/** `ni:<short id> `: letters the log prefix can carry, short enough to read in dmesg. */
+function logPrefix(ruleId: string): string {
+  const short = ruleId.replace(/^rule:/, '').replace(/[^A-Za-z0-9._/~:-]/g, '_');
+  return `ni:${short.length > 24 ? `${short.slice(0, 15)}~${shortHash(short).slice(0, 8)}` : short} `;
+}
+
+function peerText(np: IrNetworkPolicy, peer: IrNetworkPolicy['ingress'][number]['peers']): string {
+  if (peer === null) return 'all peers';
+  return peer
+    .map((p) =>
+      p.kind === 'ipBlock'
+        ? `ipBlock ${p.cidr}${p.except.length ? ` except ${p.except.join(',')}` : ''}`
+        : `pods ${p.namespaceSelector ? `ns{${p.namespaceSelector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}` : `ns ${np.namespace}`} pod{${p.podSelector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}`,
+    )
+    .join(' or ');
+}
+
+export class NodeRulesetBuilder {
+  readonly ruleset: NftRuleset = { sets: new Map(), chains: new Map() };
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly resolver: SelectorResolver;
+  private readonly rules: IrRule[];
+  private readonly policies: IrNetworkPolicy[];
+  private readonly groupHasHosts = new Map<string, boolean>();
+
+  constructor(
+    private readonly ir: Ir,
+    private readonly inventory: Inventory,
+    private readonly nodeName: string,
+  ) {
+    this.resolver = new SelectorResolver(ir, inventory);
+    // Tier order, array order inside a tier (the IR's priority order).
+    this.rules = TIERS.flatMap((t) => ir.rules.filter((r) => r.tier === t));
+    this.policies = [...ir.networkPolicies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  build(): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {
+    const node = this.inventory.nodes.find((n) => n.name === this.nodeName);
+    if (!node) this.diagnostics.push(diag('NI6003', undefined, [this.nodeName, this.inventory.nodes.map((n) => n.name).join(', ') || '(none)']));
+    this.checkEnforceable();
+    for (const f of [4, 6] as const) {
+      this.addSet({ name: `node_ips${f}`, kind: 'set', type: addrType(f), interval: false, comment: `addresses of node ${this.nodeName}`, elements: (node?.addresses ?? []).filter((a) => familyOf(a) === f) });
+      for (const dir of ['egress', 'ingress'] as const) {
+        this.addSet({ name: `${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
+        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP`, elements: [] });
+      }
+    }
+    this.ruleset.chains.set('forward', {
+      name: 'forward',
+      hook: 'type filter hook forward priority filter; policy accept;',
+      rules: [
+        `ct state established,related accept ${comment('replies and continuations of allowed connections')}`,
+        `ct state invalid drop ${comment('not part of any known connection')}`,
+        ...([4, 6] as const).flatMap((f) => [
+          `${ipKw(f)} saddr vmap @egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} daddr vmap @ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
+        ]),
+      ],
+    });
+    this.buildNetworkPolicies();
+    for (const pod of this.inventory.pods) {
+      if (pod.nodeName !== this.nodeName || pod.hostNetwork) continue;
+      const ips = [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])];
+      for (const ip of ips) {
+        for (const dir of ['egress', 'ingress'] as const) {
+          const profile = this.profileChain(pod, ip, dir);
+          this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
+        }
+      }
+    }
+    for (const set of this.ruleset.sets.values()) set.elements = [...new Set(set.elements)].sort();
+    return { ruleset: this.ruleset, diagnostics: this.diagnostics };
+  }
+
+  private checkEnforceable(): void {
+    for (const rule of this.rules) {
+      if (rule.l7 && !rule.l4Only && (rule.l7.http.length || rule.l7.kafka.length || rule.l7.dns.length)) {
+        this.diagnostics.push(diag('NI5001', undefined, [TARGET, 'the L7 clause', rule.id, 'nftables matches L3/L4 only; route the rule through an L7 proxy target or mark it `l4-only`.']));
+      }
+      const unresolved = new Set([...this.resolver.groupUnion(rule.from).unresolved, ...this.resolver.groupUnion(rule.to).unresolved]);
+      for (const what of [...unresolved].sort()) {
+        this.diagnostics.push(diag('NI5003', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
+      }
+    }
+  }
+
+  private addSet(set: NftSet): void {
+    if (!this.ruleset.sets.has(set.name)) this.ruleset.sets.set(set.name, set);
+  }
+
+  /** Adds a chain named after its body; identical bodies share one chain. */
+  private addChain(prefix: string, rules: string[]): string {
+    const name = `${prefix}_${shortHash(rules.join('\n'))}`;
+    if (!this.ruleset.chains.has(name)) this.ruleset.chains.set(name, { name, rules } satisfies NftChain);
+    return name;
+  }
+
+  /** Whether a group union can hold single addresses (pods, services): decided by the IR alone, so pod churn never adds or drops a set. */
+  private hasHostMembers(groupIds: readonly string[], seen = new Set<string>()): boolean {
+    return groupIds.some((id) => {
+      const cached = this.groupHasHosts.get(id);
+      if (cached !== undefined) return cached;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      const members = this.ir.groups.find((g) => g.id === id)?.members ?? [];
+      const has = members.some((m) => m.kind === 'pods' || m.kind === 'service' || (m.kind === 'group' && this.hasHostMembers([m.group], seen)));
+      this.groupHasHosts.set(id, has);
+      return has;
+    });
+  }
+
+  /**
+   * Named sets for an address set in one family: pod/service IPs in a hash set, CIDR
+   * ranges (excepts already subtracted, so unions stay exact) in an interval set.
+   * Returns the match expressions; [''] for "any address", [] for "none".
+   */
+  private addressMatches(prefix: string, key: string, set: AddressSet, withHosts: boolean, family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    if (set.any) return [''];
+    const base = `${prefix}_${shortHash(key)}`;
+    const out: string[] = [];
+    if (withHosts) {
+      const name = `${base}_h${family}`;
+      this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
+      out.push(`${ipKw(family)} ${field} @${name}`);
+    }
+    const ranges = set.ranges.filter((r) => r.family === family);
+    if (ranges.length > 0) {
+      const name = `${base}_r${family}`;
+      this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
+      out.push(`${ipKw(family)} ${field} @${name}`);
+    }
+    return out;
+  }
+
+  /**
+   * Port clauses of a rule. Named ports resolve on the destination pod: on the fixed
+   * local pod for ingress profiles, through an `addr . proto . port` set otherwise.
+   */
+  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: AddressSet, what: string): PortMatch[] {
+    if (ports === null || ports.length === 0) return [{ expr: '', pinsAddress: false }];
+    const out: PortMatch[] = [];
+    const numeric = new Map<string, string[]>();
+    const allOf = new Set<string>();
+    for (const p of ports) {
+      switch (p.protocol) {
+        case 'any':
+          return [{ expr: '', pinsAddress: false }];
+        case 'icmp':
+        case 'icmpv6': {
+          if ((p.protocol === 'icmp') !== (family === 4)) break; // ICMPv4 never crosses an IPv6 flow and vice versa
+          const kw = p.protocol;
+          out.push({ expr: p.icmpType === undefined ? `meta l4proto ${kw}` : `${kw} type ${p.icmpType}${p.icmpCode === undefined ? '' : ` ${kw} code ${p.icmpCode}`}`, pinsAddress: false });
+          break;
+        }
+        default: {
+          const proto = p.protocol;
+          if (p.name !== undefined) {
+            if (dstPod) {
+              for (const cp of dstPod.ports) if (cp.name === p.name && cp.protocol === proto) numeric.set(proto, [...(numeric.get(proto) ?? []), String(cp.port)]);
+            } else {
+              const name = `n_${shortHash(`${peerKey}|${proto}/${p.name}`)}_${family}`;
+              const elements = this.resolver.namedPortTargets(peerKey, peerSet, p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
+              this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              out.push({ expr: `${ipKw(family)} daddr . meta l4proto . th dport @${name}`, pinsAddress: true });
+            }
+          } else if (p.port === undefined) allOf.add(proto);
+          else numeric.set(proto, [...(numeric.get(proto) ?? []), p.endPort !== undefined && p.endPort !== p.port ? `${p.port}-${p.endPort}` : String(p.port)]);
+        }
+      }
+    }
+    for (const proto of [...new Set([...numeric.keys(), ...allOf])].sort()) {
+      if (allOf.has(proto)) out.push({ expr: `meta l4proto ${proto}`, pinsAddress: false });
+      else {
+        const list = [...new Set(numeric.get(proto))].sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+        out.push({ expr: `${proto} dport ${list.length === 1 ? list[0] : `{ ${list.join(', ')} }`}`, pinsAddress: false });
+      }
+    }
+    return out;
+  }
+
+  /** Address × port lines with the verdict (and a rate-limited log line before it). */
+  private lines(addrs: string[], ports: PortMatch[], verdict: string, note: string, log?: string): string[] {
+    if (addrs.length === 0) return []; // no address of this family can match
+    const out: string[] = [];
+    for (const port of ports) {
+      for (const addr of port.pinsAddress ? [''] : addrs) {
+        const match = [addr, port.expr].filter(Boolean).join(' ');
+        const prefix = match ? `${match} ` : '';
+        if (log) out.push(`${prefix}limit rate 10/second log prefix "${log}" ${comment(note)}`);
+        out.push(`${prefix}${verdict} ${comment(note)}`);
+      }
+    }
+    return out;
+  }
+
+  /** The chain deciding connections opened by (egress) or to (ingress) one local pod IP. */
+  private profileChain(pod: InventoryPod, ip: string, dir: Direction): string {
+    const family = familyOf(ip);
+    const field = dir === 'egress' ? 'daddr' : 'saddr';
+    const body: string[] = [];
+    if (dir === 'ingress') body.push(`${ipKw(family)} saddr @node_ips${family} accept ${comment("the pod's own node may always reach it")}`);
+    for (const tier of TIERS) {
+      const tierRules: string[] = [];
+      for (const rule of this.rules) {
+        if (rule.tier !== tier) continue;
+        const self = dir === 'egress' ? rule.from : rule.to;
+        if (!setContains(this.resolver.groupUnion(self), ip)) continue;
+        const peerIds = dir === 'egress' ? rule.to : rule.from;
+        const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
+        const peerSet = this.resolver.groupUnion(peerIds);
+        const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
+        const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
+        const addrs = this.addressMatches('g', peerKey, peerSet, this.hasHostMembers(peerIds), family, field, `groups ${groupsText}`);
+        const dstPod = dir === 'ingress' ? pod : undefined;
+        const ports = this.portMatches(rule.ports, family, dstPod, peerKey, peerSet, `groups ${groupsText}`);
+        tierRules.push(...this.lines(addrs, ports, verdictOf(rule.action), note, rule.log ? logPrefix(rule.id) : undefined));
+      }
+      if (tier === 'application') tierRules.push(`jump np ${comment('Kubernetes NetworkPolicies close the application tier')}`);
+      if (tierRules.length > 0) body.push(`jump ${this.addChain('t', tierRules)} ${comment(`tier ${tier}`)}`);
+    }
+    body.push(`accept ${comment('no rule matched: allow')}`);
+    return this.addChain('p', body);
+  }
+
+  /**
+   * NetworkPolicies, upstream semantics: a pod selected by a policy of a type is isolated
+   * in that direction and needs a rule of one of those policies to admit the peer and port.
+   */
+  private buildNetworkPolicies(): void {
+    const families = [4, 6] as const;
+    const vmaps = (field: 'saddr' | 'daddr', dir: Direction): string[] =>
+      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod, if isolated`)}`);
+    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...vmaps('daddr', 'ingress')] });
+    this.ruleset.chains.set('np_egress_allowed', {
+      name: 'np_egress_allowed',
+      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed and destination not ingress-isolated')}`],
+    });
+
+    const isolating = new Map<InventoryPod, { Ingress: IrNetworkPolicy[]; Egress: IrNetworkPolicy[] }>();
+    for (const np of this.policies) {
+      for (const pod of this.resolver.selectedPods(np)) {
+        let entry = isolating.get(pod);
+        if (!entry) isolating.set(pod, (entry = { Ingress: [], Egress: [] }));
+        for (const t of np.policyTypes) entry[t].push(np);
+      }
+    }
+    for (const [pod, byType] of isolating) {
+      for (const dir of ['Egress', 'Ingress'] as const) {
+        const nps = byType[dir];
+        if (nps.length === 0) continue;
+        for (const ip of pod.ips) {
+          const family = familyOf(ip);
+          const lower = dir === 'Egress' ? 'egress' : 'ingress';
+          const allowVerdict = dir === 'Egress' ? 'goto np_egress_allowed' : 'accept';
+          const rules: string[] = [];
+          for (const np of nps) {
+            for (const r of dir === 'Egress' ? np.egress : np.ingress) {
+              const note = `np ${np.namespace}/${np.name} ${lower}: ${peerText(np, r.peers)}`;
+              const field = dir === 'Egress' ? 'daddr' : 'saddr';
+              const peerSets = r.peers === null ? [{ key: 'all', set: EVERYTHING, hosts: false }] : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods' }));
+              for (const { key, set, hosts } of peerSets) {
+                const addrs = this.addressMatches('np', key, set, hosts, family, field, `np ${np.namespace}/${np.name} peer`);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, `np ${np.namespace}/${np.name}`);
+                rules.push(...this.lines(addrs, ports, allowVerdict, note));
+              }
+            }
+          }
+          rules.push(`drop ${comment(`${lower}-isolated by ${nps.map((n) => `${n.namespace}/${n.name}`).join(',')}`)}`);
+          const chain = this.addChain(dir === 'Egress' ? 'npe' : 'npi', rules);
+          this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${chain}`);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { Ir } from '../ir/types.js';
+import type { Inventory } from '../inventory/index.js';
+import { evaluate, type L4Protocol, type Verdict } from './evaluate.js';
+
+export interface MatrixPort {
+  protocol: L4Protocol;
+  port?: number;
+}
+
+export interface MatrixCell {
+  /** `namespace/name` of the client and server pods. */
+  from: string;
+  to: string;
+  port: MatrixPort;
+  verdict: Verdict;
+}
+
+/** Every (client pod, server pod, port) of the inventory, on the pods' first IPs, sorted. */
+export function reachabilityMatrix(ir: Ir, inventory: Inventory, ports: readonly MatrixPort[]): MatrixCell[] {
+  const pods = inventory.pods.filter((p) => !p.hostNetwork && p.ips.length > 0);
+  const cells: MatrixCell[] = [];
+  for (const from of pods) {
+    for (const to of pods) {
+      for (const port of ports) {
+        const { verdict } = evaluate(ir, inventory, { src: from.ips[0]!, dst: to.ips[0]!, ...port });
+        cells.push({ from: `${from.namespace}/${from.name}`, to: `${to.namespace}/${to.name}`, port, verdict });
+      }
+    }
+  }
+  return cells;
+}
