@@ -1,0 +1,283 @@
+/**
+ * Connectivity between endpoints, decided by the reference evaluator (src/explain) and
+ * made fast by narrowing what it is given, never by deciding anything itself:
+ *
+ * - group membership is resolved once per distinct rule side (SelectorResolver over the
+ *   endpoints' representative pods) into sorted endpoint-index lists;
+ * - for one (source, destination) pair the evaluator gets only the rules whose sides
+ *   contain both endpoints (the others cannot match, so the first match is unchanged), the
+ *   groups those rules reach, the NetworkPolicies of the two namespaces and an inventory
+ *   holding just the two representative pods (every lookup the evaluator does is about
+ *   the source or the destination address, so the answer is the same as with all pods);
+ * - ports are probed once per elementary interval of the port specs that can apply to the
+ *   pair (inside an interval every spec either covers every port or none), so the verdict
+ *   per interval is exact.
+ */
+import { evaluate, type L4Protocol, type Verdict } from '../explain/index.js';
+import type { Ir, IrGroup, IrNetworkPolicy, IrPort, IrRule } from '../ir/types.js';
+import type { Inventory, InventoryNamespace } from '../inventory/index.js';
+import { familyOf, SelectorResolver, type AddressSet } from '../resolve/index.js';
+import { ipToBigint } from '../resolve/ranges.js';
+import type { Endpoint, EndpointSet } from './endpoints.js';
+
+/** Who decided a probe: a rule, NetworkPolicies, or the default. */
+export interface Decider {
+  id: string;
+  /** `file:line`, when the IR knows it. */
+  source?: string;
+}
+
+export interface Outcome {
+  verdict: Verdict;
+  by: Decider;
+}
+
+/** A contiguous port interval of one protocol (icmp: `lo` is the type, -1 for any type). */
+export interface PortInterval {
+  protocol: L4Protocol;
+  lo: number;
+  hi: number;
+}
+
+export function portIntervalLabel(p: PortInterval): string {
+  if (p.protocol === 'icmp' || p.protocol === 'icmpv6') return p.lo < 0 ? p.protocol : `${p.protocol} type ${p.lo}`;
+  if (p.lo <= 1 && p.hi >= 65535) return `${p.protocol}/*`;
+  return p.lo === p.hi ? `${p.protocol}/${p.lo}` : `${p.protocol}/${p.lo}-${p.hi}`;
+}
+
+/** Members of one rule side as endpoint indices; `any` when the side matches every address. */
+interface Side {
+  any: boolean;
+  members: readonly number[];
+}
+
+const NO_RULES: readonly number[] = [];
+
+/** One IR version over a fixed endpoint list. */
+export class VersionModel {
+  private readonly resolver: SelectorResolver;
+  private readonly sideMemo = new Map<string, Side>();
+  private readonly fromSides: Side[];
+  private readonly toSides: Side[];
+  /** Per endpoint: rules naming it explicitly on the from side / to side. */
+  private readonly byFrom: number[][];
+  private readonly byTo: number[][];
+  private readonly anyToAny: number[] = [];
+  private readonly groupsById: Map<string, IrGroup>;
+  private readonly groupClosure = new Map<number, IrGroup[]>();
+  private readonly netpolsByNamespace = new Map<string, IrNetworkPolicy[]>();
+  private readonly namespaces: Map<string, InventoryNamespace>;
+  private readonly byIp = new Map<string, number>();
+  /** Endpoint indices sorted by address, per family, for CIDR range lookups. */
+  private readonly sortedByAddress: { family: number; value: bigint; index: number }[];
+
+  constructor(
+    readonly ir: Ir,
+    readonly set: EndpointSet,
+  ) {
+    const endpoints = set.endpoints;
+    endpoints.forEach((e, i) => this.byIp.set(e.ip, i));
+    this.sortedByAddress = endpoints
+      .map((e, index) => ({ family: familyOf(e.ip), value: ipToBigint(e.ip), index }))
+      .sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : a.index - b.index));
+    const pods = endpoints.flatMap((e) => (e.pod ? [e.pod] : []));
+    this.resolver = new SelectorResolver(ir, { namespaces: set.namespaces, pods, nodes: [], services: set.services });
+    this.namespaces = new Map(set.namespaces.map((n) => [n.name, n]));
+    this.groupsById = new Map(ir.groups.map((g) => [g.id, g]));
+    for (const np of ir.networkPolicies) {
+      const list = this.netpolsByNamespace.get(np.namespace) ?? [];
+      list.push(np);
+      this.netpolsByNamespace.set(np.namespace, list);
+    }
+    this.byFrom = endpoints.map(() => []);
+    this.byTo = endpoints.map(() => []);
+    this.fromSides = ir.rules.map((r) => this.side(r.from));
+    this.toSides = ir.rules.map((r) => this.side(r.to));
+    ir.rules.forEach((_, i) => {
+      const from = this.fromSides[i]!;
+      const to = this.toSides[i]!;
+      if (from.any && to.any) this.anyToAny.push(i);
+      else if (!from.any) for (const e of from.members) this.byFrom[e]!.push(i);
+      else for (const e of to.members) this.byTo[e]!.push(i);
+    });
+  }
+
+  /** Endpoint indices inside a rule side (a union of groups); memoized per side. */
+  side(groupIds: readonly string[]): Side {
+    const key = [...groupIds].sort().join(',');
+    let side = this.sideMemo.get(key);
+    if (!side) {
+      side = this.members(this.resolver.groupUnion(groupIds));
+      this.sideMemo.set(key, side);
+    }
+    return side;
+  }
+
+  private members(set: AddressSet): Side {
+    if (set.any) return { any: true, members: [] };
+    const out = new Set<number>();
+    for (const ip of set.hosts) {
+      const i = this.byIp.get(ip);
+      if (i !== undefined) out.add(i);
+    }
+    for (const r of set.ranges) {
+      let lo = 0;
+      let hi = this.sortedByAddress.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const e = this.sortedByAddress[mid]!;
+        if (e.family < r.family || (e.family === r.family && e.value < r.first)) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo; k < this.sortedByAddress.length; k++) {
+        const e = this.sortedByAddress[k]!;
+        if (e.family !== r.family || e.value > r.last) break;
+        out.add(e.index);
+      }
+    }
+    return { any: false, members: [...out].sort((a, b) => a - b) };
+  }
+
+  sideContains(side: Side, endpoint: number): boolean {
+    if (side.any) return true;
+    const m = side.members;
+    let lo = 0;
+    let hi = m.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (m[mid] === endpoint) return true;
+      if (m[mid]! < endpoint) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  ruleSides(index: number): { from: Side; to: Side } {
+    return { from: this.fromSides[index]!, to: this.toSides[index]! };
+  }
+
+  /** Indices of the rules whose sides hold both endpoints, in rule order. */
+  rulesFor(src: number, dst: number): number[] {
+    const out = new Set<number>(this.anyToAny);
+    for (const i of this.byFrom[src] ?? NO_RULES) if (this.sideContains(this.toSides[i]!, dst)) out.add(i);
+    for (const i of this.byTo[dst] ?? NO_RULES) if (this.fromSides[i]!.any) out.add(i);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  netpolsFor(src: number, dst: number): IrNetworkPolicy[] {
+    const a = this.set.endpoints[src]!.pod?.namespace;
+    const b = this.set.endpoints[dst]!.pod?.namespace;
+    const list = [...(a ? (this.netpolsByNamespace.get(a) ?? []) : []), ...(b && b !== a ? (this.netpolsByNamespace.get(b) ?? []) : [])];
+    return list;
+  }
+
+  private groupsOf(ruleIndex: number): IrGroup[] {
+    let groups = this.groupClosure.get(ruleIndex);
+    if (!groups) {
+      const seen = new Map<string, IrGroup>();
+      const visit = (id: string): void => {
+        const g = this.groupsById.get(id);
+        if (!g || seen.has(id)) return;
+        seen.set(id, g);
+        for (const m of g.members) if (m.kind === 'group') visit(m.group);
+      };
+      const rule = this.ir.rules[ruleIndex]!;
+      for (const id of [...rule.from, ...rule.to]) visit(id);
+      groups = [...seen.values()];
+      this.groupClosure.set(ruleIndex, groups);
+    }
+    return groups;
+  }
+
+  /** Everything the evaluator needs to decide connections from `src` to `dst`. */
+  narrowed(src: number, dst: number): { ir: Ir; inventory: Inventory; rules: IrRule[]; netpols: IrNetworkPolicy[] } {
+    const ruleIndices = this.rulesFor(src, dst);
+    const rules = ruleIndices.map((i) => this.ir.rules[i]!);
+    const groups = new Map<string, IrGroup>();
+    for (const i of ruleIndices) for (const g of this.groupsOf(i)) groups.set(g.id, g);
+    const netpols = this.netpolsFor(src, dst);
+    const s = this.set.endpoints[src]!;
+    const d = this.set.endpoints[dst]!;
+    const pods = s === d ? [s.pod] : [s.pod, d.pod];
+    const namespaces = [s.pod?.namespace, d.pod?.namespace].flatMap((n) => (n && this.namespaces.has(n) ? [this.namespaces.get(n)!] : []));
+    return {
+      ir: { ...this.ir, rules, groups: [...groups.values()], networkPolicies: netpols },
+      inventory: { namespaces, pods: pods.flatMap((p) => (p ? [p] : [])), nodes: [], services: this.set.services },
+      rules,
+      netpols,
+    };
+  }
+}
+
+export function decide(narrowed: { ir: Ir; inventory: Inventory }, src: Endpoint, dst: Endpoint, probe: PortInterval): Outcome {
+  const icmp = probe.protocol === 'icmp' || probe.protocol === 'icmpv6';
+  const evaluation = evaluate(narrowed.ir, narrowed.inventory, {
+    src: src.ip,
+    dst: dst.ip,
+    protocol: probe.protocol,
+    ...(icmp ? (probe.lo >= 0 ? { icmpType: probe.lo } : {}) : { port: probe.lo }),
+  });
+  const decision = evaluation.egress.verdict !== 'allow' ? evaluation.egress : evaluation.ingress;
+  const id = decision.id || 'default';
+  const ref = narrowed.ir.sources[id.split(',')[0]!]?.[0];
+  return { verdict: evaluation.verdict, by: { id, ...(ref ? { source: `${ref.file}:${ref.line}` } : {}) } };
+}
+
+/**
+ * Elementary port intervals of the specs that can apply (rules, NetworkPolicy ports, named
+ * ports resolved on the destination pod). Protocol-wide and "all traffic" specs add TCP.
+ */
+export function probeIntervals(specs: readonly IrPort[], dst: Endpoint): PortInterval[] {
+  const cuts = new Map<L4Protocol, Set<number>>();
+  const icmpTypes = new Map<L4Protocol, Set<number>>();
+  const cut = (protocol: L4Protocol, ...points: number[]): void => {
+    let set = cuts.get(protocol);
+    if (!set) cuts.set(protocol, (set = new Set([1, 65536])));
+    for (const p of points) set.add(p);
+  };
+  cut('tcp');
+  for (const spec of specs) {
+    if (spec.protocol === 'any') continue;
+    if (spec.protocol === 'icmp' || spec.protocol === 'icmpv6') {
+      const set = icmpTypes.get(spec.protocol) ?? new Set([-1]);
+      if (spec.icmpType !== undefined) set.add(spec.icmpType);
+      icmpTypes.set(spec.protocol, set);
+      continue;
+    }
+    if (spec.name !== undefined) {
+      for (const p of dst.pod?.ports ?? []) if (p.name === spec.name && p.protocol === spec.protocol) cut(spec.protocol, p.port, p.port + 1);
+      cut(spec.protocol);
+    } else if (spec.port !== undefined) cut(spec.protocol, spec.port, (spec.endPort ?? spec.port) + 1);
+    else cut(spec.protocol);
+  }
+  const out: PortInterval[] = [];
+  for (const protocol of [...cuts.keys()].sort()) {
+    const points = [...cuts.get(protocol)!].filter((p) => p >= 1 && p <= 65536).sort((a, b) => a - b);
+    for (let i = 0; i + 1 < points.length; i++) out.push({ protocol, lo: points[i]!, hi: points[i + 1]! - 1 });
+  }
+  for (const protocol of [...icmpTypes.keys()].sort()) {
+    for (const t of [...icmpTypes.get(protocol)!].sort((a, b) => a - b)) out.push({ protocol, lo: t, hi: t });
+  }
+  return out;
+}
+
+export function portsOf(rules: readonly IrRule[], netpols: readonly IrNetworkPolicy[]): IrPort[] {
+  const out: IrPort[] = [];
+  for (const r of rules) out.push(...r.ports);
+  for (const np of netpols) for (const rule of [...np.ingress, ...np.egress]) out.push(...(rule.ports ?? []));
+  return out;
+}
+
+/** Same outcome: merge adjacent intervals of one protocol. */
+export function mergeIntervals<T>(items: { port: PortInterval; value: T }[], same: (a: T, b: T) => boolean): { port: PortInterval; value: T }[] {
+  const out: { port: PortInterval; value: T }[] = [];
+  for (const item of items) {
+    const prev = out[out.length - 1];
+    const numeric = item.port.protocol !== 'icmp' && item.port.protocol !== 'icmpv6';
+    if (prev && numeric && prev.port.protocol === item.port.protocol && prev.port.hi + 1 === item.port.lo && same(prev.value, item.value)) {
+      prev.port = { ...prev.port, hi: item.port.hi };
+    } else out.push({ port: { ...item.port }, value: item.value });
+  }
+  return out;
+}
+

@@ -1,0 +1,326 @@
+/**
+ * `diffIntents`: pure comparison of two compiled versions of the intents for review.
+ *
+ * Connectivity approach: both versions are evaluated by the reference evaluator over one
+ * shared list of endpoints (pod equivalence classes with an inventory, one synthetic
+ * representative per group without). Only pairs that a changed rule or NetworkPolicy can
+ * touch are evaluated: a pair that no changed rule matches in either version meets the
+ * same unchanged rules in the same order, so its verdict cannot differ. Changes are then
+ * summarised per (source group/namespace, destination group/namespace, port interval),
+ * naming the rule that decided before and after, with file:line.
+ */
+import type { Verdict } from '../explain/index.js';
+import { canonicalJson } from '../ir/canonical.js';
+import { matchesSelector, tenantOwnsNamespace } from '../ir/selector.js';
+import { ANY_GROUP_ID, IR_VERSION, type Ir, type IrPort, type IrRule } from '../ir/types.js';
+import type { Inventory } from '../inventory/index.js';
+import { decide, mergeIntervals, portIntervalLabel, portsOf, probeIntervals, VersionModel, type Outcome, type PortInterval } from './connectivity.js';
+import { groupEndpoints, podClasses, type EndpointSet } from './endpoints.js';
+import {
+  DIFF_REPORT_VERSION,
+  type ConnectionChange,
+  type DiagnosticView,
+  type DiffInput,
+  type DiffReport,
+  type ElementChange,
+  type EndpointRef,
+  type RuleChange,
+  type RuleView,
+} from './types.js';
+
+/** Above this many endpoint pairs the connectivity section stops (and says so). */
+export const MAX_PAIRS = 2_000_000;
+
+const RULE_FIELDS = ['action', 'ports', 'from', 'to', 'tier', 'priority', 'log', 'l7'] as const;
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function emptyIr(): Ir {
+  return { version: IR_VERSION, clusters: [], tenants: [], groups: [], rules: [], networkPolicies: [], pools: [], fixedIps: [], egressGateways: [], rateLimits: [], sources: {} };
+}
+
+export function sourceOf(ir: Ir, id: string): string | undefined {
+  const ref = ir.sources[id]?.[0];
+  return ref ? `${ref.file}:${ref.line}` : undefined;
+}
+
+export function portLabel(p: IrPort): string {
+  if (p.protocol === 'any') return 'any';
+  if (p.protocol === 'icmp' || p.protocol === 'icmpv6') return p.icmpType === undefined ? p.protocol : `${p.protocol} type ${p.icmpType}${p.icmpCode !== undefined ? ` code ${p.icmpCode}` : ''}`;
+  if (p.name !== undefined) return `${p.protocol}/${p.name}`;
+  if (p.port === undefined) return `${p.protocol}/*`;
+  return p.endPort !== undefined && p.endPort !== p.port ? `${p.protocol}/${p.port}-${p.endPort}` : `${p.protocol}/${p.port}`;
+}
+
+export const groupName = (id: string): string => (id.startsWith('group:') ? id.slice('group:'.length) : id);
+
+export function ruleView(ir: Ir, r: IrRule): RuleView {
+  const source = sourceOf(ir, r.id);
+  return {
+    id: r.id,
+    policy: r.policy,
+    tier: r.tier,
+    priority: r.priority,
+    action: r.action,
+    from: r.from.map(groupName),
+    to: r.to.map(groupName),
+    ports: r.ports.length ? r.ports.map(portLabel) : ['any'],
+    ...(source ? { source } : {}),
+  };
+}
+
+function diffRules(base: Ir, head: Ir): DiffReport['rules'] {
+  const before = new Map(base.rules.map((r) => [r.id, r]));
+  const after = new Map(head.rules.map((r) => [r.id, r]));
+  const added = head.rules.filter((r) => !before.has(r.id)).map((r) => ruleView(head, r));
+  const removed = base.rules.filter((r) => !after.has(r.id)).map((r) => ruleView(base, r));
+  const changed: RuleChange[] = [];
+  for (const h of head.rules) {
+    const b = before.get(h.id);
+    if (!b) continue;
+    const fields = RULE_FIELDS.filter((f) => canonicalJson(b[f]) !== canonicalJson(h[f]));
+    if (fields.length) changed.push({ id: h.id, fields: [...fields], before: ruleView(base, b), after: ruleView(head, h) });
+  }
+  const byId = <T extends { id: string }>(a: T, b: T): number => cmp(a.id, b.id);
+  return { added: added.sort(byId), removed: removed.sort(byId), changed: changed.sort(byId) };
+}
+
+/** Added, removed and changed elements by id; `fields` names the changed top-level keys. */
+function diffElements<T extends { id: string }>(base: Ir, head: Ir, pick: (ir: Ir) => readonly T[]): ElementChange[] {
+  const before = new Map(pick(base).map((e) => [e.id, e]));
+  const after = new Map(pick(head).map((e) => [e.id, e]));
+  const out: ElementChange[] = [];
+  for (const id of [...new Set([...before.keys(), ...after.keys()])].sort(cmp)) {
+    const b = before.get(id);
+    const a = after.get(id);
+    const source = sourceOf(a ? head : base, id);
+    const extra = source ? { source } : {};
+    if (!b) out.push({ id, change: 'added', fields: [], after: a, ...extra });
+    else if (!a) out.push({ id, change: 'removed', fields: [], before: b, ...extra });
+    else {
+      const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort(cmp);
+      const fields = keys.filter((k) => canonicalJson((b as Record<string, unknown>)[k]) !== canonicalJson((a as Record<string, unknown>)[k]));
+      if (fields.length) out.push({ id, change: 'changed', fields, before: b, after: a, ...extra });
+    }
+  }
+  return out;
+}
+
+function diagnosticView(d: DiffInput['diagnostics'][number]): DiagnosticView {
+  return { code: d.code, severity: d.severity, message: d.message, ...(d.span ? { file: d.span.file, line: d.span.start.line } : {}) };
+}
+
+function diffDiagnostics(base: DiffInput, head: DiffInput): DiffReport['diagnostics'] {
+  // Line numbers move with unrelated edits: match by code, message and file.
+  const key = (d: DiagnosticView): string => `${d.code}\u0000${d.message}\u0000${d.file ?? ''}`;
+  const b = base.diagnostics.map(diagnosticView);
+  const h = head.diagnostics.map(diagnosticView);
+  const bKeys = new Set(b.map(key));
+  const hKeys = new Set(h.map(key));
+  const order = (x: DiagnosticView, y: DiagnosticView): number => cmp(x.file ?? '', y.file ?? '') || (x.line ?? 0) - (y.line ?? 0) || cmp(x.code, y.code) || cmp(x.message, y.message);
+  return { new: h.filter((d) => !bKeys.has(key(d))).sort(order), resolved: b.filter((d) => !hKeys.has(key(d))).sort(order) };
+}
+
+// ---------------------------------------------------------------- connectivity
+
+interface RawChange {
+  src: number;
+  dst: number;
+  port: PortInterval;
+  before: Outcome;
+  after: Outcome;
+}
+
+/** Endpoint pairs (src * n + dst) that a changed rule or NetworkPolicy can reach, sorted. */
+function candidatePairs(base: VersionModel, head: VersionModel, set: EndpointSet): { pairs: number[]; capped: boolean } {
+  const n = set.endpoints.length;
+  const all = set.endpoints.map((_, i) => i);
+  const pairs = new Set<number>();
+  let capped = false;
+  const add = (from: readonly number[], to: readonly number[]): void => {
+    for (const s of from) {
+      for (const d of to) {
+        if (pairs.size >= MAX_PAIRS) {
+          capped = true;
+          return;
+        }
+        pairs.add(s * n + d);
+      }
+    }
+  };
+  const membersOf = (side: { any: boolean; members: readonly number[] }): readonly number[] => (side.any ? all : side.members);
+  const addRule = (model: VersionModel, index: number): void => {
+    const sides = model.ruleSides(index);
+    add(membersOf(sides.from), membersOf(sides.to));
+  };
+  const sameSide = (a: { any: boolean; members: readonly number[] }, b: { any: boolean; members: readonly number[] }): boolean =>
+    a.any === b.any && a.members.length === b.members.length && a.members.every((m, i) => m === b.members[i]);
+  const baseIndex = new Map(base.ir.rules.map((r, i) => [r.id, i]));
+  const headIndex = new Map(head.ir.rules.map((r, i) => [r.id, i]));
+  for (const id of new Set([...baseIndex.keys(), ...headIndex.keys()])) {
+    const bi = baseIndex.get(id);
+    const hi = headIndex.get(id);
+    const changed =
+      bi === undefined ||
+      hi === undefined ||
+      canonicalJson(base.ir.rules[bi]) !== canonicalJson(head.ir.rules[hi]) ||
+      !sameSide(base.ruleSides(bi).from, head.ruleSides(hi).from) ||
+      !sameSide(base.ruleSides(bi).to, head.ruleSides(hi).to);
+    if (!changed) continue;
+    if (bi !== undefined) addRule(base, bi);
+    if (hi !== undefined) addRule(head, hi);
+  }
+  const npBefore = new Map(base.ir.networkPolicies.map((np) => [np.id, np]));
+  const npAfter = new Map(head.ir.networkPolicies.map((np) => [np.id, np]));
+  for (const id of new Set([...npBefore.keys(), ...npAfter.keys()])) {
+    const b = npBefore.get(id);
+    const a = npAfter.get(id);
+    if (b && a && canonicalJson(b) === canonicalJson(a)) continue;
+    for (const np of [b, a]) {
+      if (!np) continue;
+      const selected = all.filter((i) => {
+        const pod = set.endpoints[i]!.pod;
+        return pod !== undefined && pod.namespace === np.namespace && matchesSelector(np.podSelector, pod.labels);
+      });
+      add(all, selected);
+      add(selected, all);
+    }
+  }
+  return { pairs: [...pairs].sort((a, b) => a - b), capped };
+}
+
+function pairChanges(base: VersionModel, head: VersionModel, set: EndpointSet, src: number, dst: number): RawChange[] {
+  const nb = base.narrowed(src, dst);
+  const nh = head.narrowed(src, dst);
+  const s = set.endpoints[src]!;
+  const d = set.endpoints[dst]!;
+  const probes = probeIntervals([...portsOf(nb.rules, nb.netpols), ...portsOf(nh.rules, nh.netpols)], d);
+  const outcomes = probes.map((port) => ({ port, value: { before: decide(nb, s, d, port), after: decide(nh, s, d, port) } }));
+  const same = (x: { before: Outcome; after: Outcome }, y: { before: Outcome; after: Outcome }): boolean =>
+    x.before.verdict === y.before.verdict && x.after.verdict === y.after.verdict && x.before.by.id === y.before.by.id && x.after.by.id === y.after.by.id;
+  return mergeIntervals(outcomes, same)
+    .filter((o) => o.value.before.verdict !== o.value.after.verdict)
+    .map((o) => ({ src, dst, port: o.port, before: o.value.before, after: o.value.after }));
+}
+
+/** Names an endpoint as the deciding rule sees it: its group on that side, else its namespace. */
+function endpointRef(level: DiffReport['level'], model: VersionModel, set: EndpointSet, deciderId: string, side: 'from' | 'to', index: number): EndpointRef {
+  const e = set.endpoints[index]!;
+  const tenant = e.namespace ? tenantOf(model.ir, set, e.namespace) : undefined;
+  const withTenant = (ref: EndpointRef): EndpointRef => (tenant ? { ...ref, tenant } : ref);
+  if (level === 'groups') return withTenant({ label: e.label, kind: e.label === 'any' ? 'any' : e.kind === 'external' ? 'external' : 'group' });
+  const ruleIndex = model.ir.rules.findIndex((r) => r.id === deciderId);
+  if (ruleIndex >= 0) {
+    const ids = model.ir.rules[ruleIndex]![side];
+    if (ids.includes(ANY_GROUP_ID)) return { label: 'any', kind: 'any' };
+    for (const id of [...ids].sort(cmp)) {
+      if (groupName(id).startsWith('~')) continue;
+      if (model.sideContains(model.side([id]), index)) return withTenant({ label: groupName(id), kind: 'group' });
+    }
+  }
+  return e.kind === 'external' ? { label: e.label, kind: 'external' } : withTenant({ label: e.namespace!, kind: 'namespace' });
+}
+
+function tenantOf(ir: Ir, set: EndpointSet, namespace: string): string | undefined {
+  const ns = set.namespaces.find((n) => n.name === namespace) ?? { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace } };
+  return ir.tenants.find((t) => tenantOwnsNamespace(t, ns))?.name;
+}
+
+function summarise(level: DiffReport['level'], base: VersionModel, head: VersionModel, set: EndpointSet, raw: readonly RawChange[]): ConnectionChange[] {
+  const lines = new Map<string, ConnectionChange & { order: string }>();
+  for (const c of raw) {
+    // Label by the group the deciding rule names: the new decider's, else the old one's.
+    const ref = (side: 'from' | 'to', index: number): EndpointRef => {
+      const now = endpointRef(level, head, set, c.after.by.id, side, index);
+      if (now.kind === 'group') return now;
+      const then = endpointRef(level, base, set, c.before.by.id, side, index);
+      return then.kind === 'group' ? then : now;
+    };
+    const from = ref('from', c.src);
+    const to = ref('to', c.dst);
+    const port = portIntervalLabel(c.port);
+    const tenant = to.tenant ?? from.tenant ?? '';
+    const key = [tenant, from.label, to.label, port, c.before.verdict, c.after.verdict, c.before.by.id, c.after.by.id].join('\u0000');
+    const pairs = set.endpoints[c.src]!.pods * set.endpoints[c.dst]!.pods;
+    const known = lines.get(key);
+    if (known) known.podPairs += pairs;
+    else {
+      const order = `${c.port.protocol}\u0000${String(c.port.lo + 1).padStart(6, '0')}`;
+      lines.set(key, { tenant, from, to, port, before: c.before.verdict, after: c.after.verdict, beforeBy: c.before.by, afterBy: c.after.by, podPairs: pairs, order });
+    }
+  }
+  return [...lines.values()]
+    .sort((a, b) => cmp(a.tenant, b.tenant) || cmp(a.from.label, b.from.label) || cmp(a.to.label, b.to.label) || cmp(a.order, b.order) || cmp(a.afterBy.id, b.afterBy.id) || cmp(a.beforeBy.id, b.beforeBy.id))
+    .map(({ order: _order, ...line }) => line);
+}
+
+function diffConnectivity(base: Ir, head: Ir, inventory: Inventory | undefined): { level: DiffReport['level']; changes: ConnectionChange[]; notes: string[] } {
+  const level = inventory ? 'pods' : 'groups';
+  const set = inventory ? podClasses(inventory, [base, head]) : groupEndpoints([base, head]);
+  const baseModel = new VersionModel(base, set);
+  const headModel = new VersionModel(head, set);
+  const { pairs, capped } = candidatePairs(baseModel, headModel, set);
+  const n = set.endpoints.length;
+  const raw: RawChange[] = [];
+  for (const p of pairs) raw.push(...pairChanges(baseModel, headModel, set, Math.floor(p / n), p % n));
+  const notes = [...set.notes];
+  if (capped) notes.push(`connectivity: more than ${MAX_PAIRS} endpoint pairs are touched by the changes; only the first ${MAX_PAIRS} were evaluated`);
+  return { level, changes: summarise(level, baseModel, headModel, set, raw), notes };
+}
+
+const isOpen = (v: Verdict): boolean => v === 'allow';
+
+export function diffIntents(base: DiffInput, head: DiffInput, inventory?: Inventory): DiffReport {
+  const notes: string[] = [];
+  if (!base.ir) notes.push('BASE did not compile: its intents count as empty');
+  if (!head.ir) notes.push('HEAD did not compile: its intents count as empty');
+  const b = base.ir ?? emptyIr();
+  const h = head.ir ?? emptyIr();
+  const rules = diffRules(b, h);
+  const connectivity = diffConnectivity(b, h, inventory);
+  const report: Omit<DiffReport, 'summary'> = {
+    version: DIFF_REPORT_VERSION,
+    level: connectivity.level,
+    rules,
+    connectivity: connectivity.changes,
+    tenants: diffElements(b, h, (ir) => ir.tenants),
+    groups: diffElements(b, h, (ir) => ir.groups),
+    pools: diffElements(b, h, (ir) => ir.pools),
+    fixedIps: diffElements(b, h, (ir) => ir.fixedIps),
+    rateLimits: diffElements(b, h, (ir) => ir.rateLimits),
+    egressGateways: diffElements(b, h, (ir) => ir.egressGateways),
+    networkPolicies: diffElements(b, h, (ir) => ir.networkPolicies),
+    diagnostics: diffDiagnostics(base, head),
+    notes: [...notes, ...connectivity.notes],
+  };
+  const counts = {
+    rulesAdded: rules.added.length,
+    rulesRemoved: rules.removed.length,
+    rulesChanged: rules.changed.length,
+    connectionsChanged: report.connectivity.length,
+    tenants: report.tenants.length,
+    groups: report.groups.length,
+    pools: report.pools.length,
+    fixedIps: report.fixedIps.length,
+    rateLimits: report.rateLimits.length,
+    egressGateways: report.egressGateways.length,
+    networkPolicies: report.networkPolicies.length,
+    diagnosticsNew: report.diagnostics.new.length,
+    diagnosticsResolved: report.diagnostics.resolved.length,
+  };
+  const total = Object.values(counts).reduce((x, y) => x + y, 0);
+  return {
+    ...report,
+    summary: {
+      ...counts,
+      connectionsOpened: report.connectivity.filter((c) => isOpen(c.after) && !isOpen(c.before)).length,
+      connectionsClosed: report.connectivity.filter((c) => isOpen(c.before) && !isOpen(c.after)).length,
+      total,
+    },
+  };
+}
+
+/** Whether a report shows any change (the CLI's exit code 3). */
+export function hasChanges(report: DiffReport): boolean {
+  return report.summary.total > 0;
+}
