@@ -9,11 +9,14 @@ cli=(node dist/src/cli/main.js)
 status=0
 for dir in examples/[0-9]*/; do
   name=$(basename "$dir")
+  failed=0
   for form in dsl yaml; do
     [ -d "$dir$form" ] || continue
-    if "${cli[@]}" compile "$dir$form" --out "out/examples/$name/$form"; then :; else status=1; fi
+    "${cli[@]}" compile "$dir$form" --out "out/examples/$name/$form" || failed=1
   done
-  if [ -f "out/examples/$name/dsl/ir.json" ] && [ -f "out/examples/$name/yaml/ir.json" ]; then
+  if [ $failed -ne 0 ]; then
+    echo "FAIL $name: does not compile"; status=1
+  elif [ -f "out/examples/$name/dsl/ir.json" ] && [ -f "out/examples/$name/yaml/ir.json" ]; then
     if node -e '
       const [a, b] = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
       delete a.sources; delete b.sources;

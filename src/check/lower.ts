@@ -324,7 +324,7 @@ export class Lowering {
       else podsOnly &&= lowered.kind === 'pods';
     }
     if (!this.irGroups.has(id)) {
-      this.irGroups.set(id, { id, name: name.value, members: sortMembers(members) });
+      this.irGroups.set(id, { id, name: name.value, members: sortByJson(members) });
       this.groupMembersOnlyPods.set(id, podsOnly && members.length > 0);
       this.source(id, decl.span);
     }
@@ -542,8 +542,7 @@ export class Lowering {
       }
       return m;
     });
-    const sortJson = <T>(list: T[]): T[] => list.map((x) => [canonicalJson(x), x] as const).sort((a, b) => byString(a[0], b[0])).map(([, x]) => x);
-    return { http: sortJson(http), kafka: sortJson(kafka), dns: sortJson(dns) };
+    return { http: sortByJson(http), kafka: sortByJson(kafka), dns: sortByJson(dns) };
   }
 
   /** Generated cross-tenant denies: admin tier for strict (nothing below reopens), baseline for default. */
@@ -551,8 +550,8 @@ export class Lowering {
     const rules: I.IrRule[] = [];
     for (const t of tenants) {
       if (t.isolation === 'none') continue;
-      const inside = this.inlineGroupFor({ kind: 'pods', scope: { kind: 'tenant', tenant: t.name }, selector: [] });
-      const outside = this.inlineGroupFor({ kind: 'pods', scope: { kind: 'notTenant', tenant: t.name }, selector: [] });
+      const inside = this.generatedGroup(`~tenant-${t.name}`, { kind: 'pods', scope: { kind: 'tenant', tenant: t.name }, selector: [] });
+      const outside = this.generatedGroup(`~outside-${t.name}`, { kind: 'pods', scope: { kind: 'notTenant', tenant: t.name }, selector: [] });
       const tier: I.IrTier = t.isolation === 'strict' ? 'admin' : 'baseline';
       const policy = `~isolation-${t.name}`;
       const base = { policy, tier, priority: 1000, ports: [], log: false, origin: 'tenant-isolation' as const, action: 'deny' as const };
@@ -563,9 +562,10 @@ export class Lowering {
     return rules;
   }
 
-  private inlineGroupFor(member: I.IrMember): string {
-    const id = `group:~${shortHash(member)}`;
-    if (!this.irGroups.has(id)) this.irGroups.set(id, { id, name: id.slice('group:'.length), members: [member] });
+  /** Groups the compiler makes itself; `~` keeps their names apart from user names. */
+  private generatedGroup(name: string, member: I.IrMember): string {
+    const id = `group:${name}`;
+    this.irGroups.set(id, { id, name, members: [member] });
     return id;
   }
 
@@ -777,7 +777,8 @@ export class Lowering {
     this.source(id, n.span);
     const rules = (list: A.NetpolRule[]): I.IrNetpolRule[] =>
       list.map((r) => ({
-        peers: r.peers.length === 0 ? null : r.peers.map((p) => this.netpolPeer(p)).filter((p): p is I.IrNetpolPeer => p !== undefined),
+        // Peers are a union: their order carries no meaning, so the IR sorts them.
+        peers: r.peers.length === 0 ? null : sortByJson(r.peers.map((p) => this.netpolPeer(p)).filter((p): p is I.IrNetpolPeer => p !== undefined)),
         ports: r.ports.length === 0 ? null : this.ports(r.ports),
       }));
     return {
@@ -861,7 +862,8 @@ function compareRules(a: I.IrRule, b: I.IrRule): number {
   return TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) || a.priority - b.priority || byString(a.policy, b.policy) || a.index - b.index;
 }
 
-function sortMembers(members: I.IrMember[]): I.IrMember[] {
-  const keyed = members.map((m) => [canonicalJson(m), m] as const).sort((a, b) => byString(a[0], b[0]));
-  return keyed.filter((k, i) => i === 0 || keyed[i - 1]![0] !== k[0]).map(([, m]) => m);
+/** Sorted by canonical JSON, duplicates dropped: for lists whose order carries no meaning. */
+function sortByJson<T>(list: readonly T[]): T[] {
+  const keyed = list.map((x) => [canonicalJson(x), x] as const).sort((a, b) => byString(a[0], b[0]));
+  return keyed.filter((k, i) => i === 0 || keyed[i - 1]![0] !== k[0]).map(([, x]) => x);
 }

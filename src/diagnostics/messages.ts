@@ -31,6 +31,7 @@ export const messages = {
   NI1101: { severity: 'error', text: 'YAML syntax error: {0}.', help: 'Fix the YAML structure (indentation, quoting) at this point.' },
   NI1102: { severity: 'error', text: 'Invalid IntentSet: {0}.', help: 'See schemas/intent.schema.json for the allowed fields.' },
   NI1103: { severity: 'error', text: 'Unknown document kind "{0}" (apiVersion "{1}").', help: 'netintent reads IntentSet (netintent.dev/v1alpha1) and NetworkPolicy (networking.k8s.io/v1) documents.' },
+  NI1104: { severity: 'warning', text: 'No IntentSet or NetworkPolicy document in this file.', help: 'Documents of other kinds (Namespaces, Deployments…) are ignored; add an IntentSet (netintent.dev/v1alpha1) or a NetworkPolicy (networking.k8s.io/v1).' },
 
   // NI12xx: NetworkPolicy
   NI1201: { severity: 'error', text: 'Invalid NetworkPolicy {0}: {1}.', help: 'The object must be a valid networking.k8s.io/v1 NetworkPolicy.' },
