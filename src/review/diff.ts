@@ -208,7 +208,9 @@ function endpointRef(level: DiffReport['level'], model: VersionModel, set: Endpo
   const e = set.endpoints[index]!;
   const tenant = e.namespace ? tenantOf(model.ir, set, e.namespace) : undefined;
   const withTenant = (ref: EndpointRef): EndpointRef => (tenant ? { ...ref, tenant } : ref);
-  if (level === 'groups') return withTenant({ label: e.label, kind: e.label === 'any' ? 'any' : e.kind === 'external' ? 'external' : 'group' });
+  // Addresses outside the cluster keep their own label: it names the CIDR cell as well as the groups.
+  if (e.kind === 'external') return { label: e.label, kind: e.label === 'any' ? 'any' : 'external' };
+  if (level === 'groups') return withTenant({ label: e.label, kind: 'group' });
   const ruleIndex = model.ir.rules.findIndex((r) => r.id === deciderId);
   if (ruleIndex >= 0) {
     const ids = model.ir.rules[ruleIndex]![side];
@@ -218,7 +220,7 @@ function endpointRef(level: DiffReport['level'], model: VersionModel, set: Endpo
       if (model.sideContains(model.side([id]), index)) return withTenant({ label: groupName(id), kind: 'group' });
     }
   }
-  return e.kind === 'external' ? { label: e.label, kind: 'external' } : withTenant({ label: e.namespace!, kind: 'namespace' });
+  return withTenant({ label: e.namespace!, kind: 'namespace' });
 }
 
 function tenantOf(ir: Ir, set: EndpointSet, namespace: string): string | undefined {

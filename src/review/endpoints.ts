@@ -11,7 +11,7 @@
  *   of its first CIDR), so the evaluator itself resolves overlaps such as tenant isolation.
  */
 import { canonicalJson } from '../ir/canonical.js';
-import type { Ir, IrGroup, IrMember, IrNamespaceScope, IrSelector } from '../ir/types.js';
+import { ANY_GROUP_ID, type Ir, type IrGroup, type IrMember, type IrNamespaceScope, type IrSelector } from '../ir/types.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
 import { bigintToIp, cidrToRange, familyOf, rangeToCidrs, type AddressRange } from '../resolve/index.js';
 import { ipToBigint, subtractRanges } from '../resolve/ranges.js';
@@ -28,6 +28,8 @@ export interface Endpoint {
   pod?: InventoryPod;
   /** How many inventory pods the endpoint stands for (0 for synthetic ones). */
   pods: number;
+  /** Pod classes: every pod of the class. */
+  members?: InventoryPod[];
 }
 
 export interface EndpointSet {
@@ -88,7 +90,7 @@ const labelText = (labels: Record<string, string>): string =>
 
 /** Every group definition of several IR versions, by id (a group may differ between them). */
 function allGroups(irs: readonly Ir[]): IrGroup[] {
-  return irs.flatMap((ir) => ir.groups);
+  return irs.flatMap((ir) => ir.groups.filter((g) => g.id !== ANY_GROUP_ID));
 }
 
 /**
@@ -121,7 +123,7 @@ function externalEndpoints(irs: readonly Ir[], cuts: Map<number, bigint[]>, take
 /** Group definitions of several IR versions; the last version wins (HEAD's definition). */
 function latestGroups(irs: readonly Ir[]): Map<string, IrGroup> {
   const out = new Map<string, IrGroup>();
-  for (const ir of irs) for (const g of ir.groups) out.set(g.id, g);
+  for (const ir of irs) for (const g of ir.groups) if (g.id !== ANY_GROUP_ID) out.set(g.id, g);
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -136,8 +138,10 @@ export function podClasses(inventory: Inventory, irs: readonly Ir[]): EndpointSe
     for (const ip of pod.ips) taken.add(ip);
     const key = `pods:${pod.namespace}|${labelText(pod.labels)}|${canonicalJson(pod.ports)}|${pod.ips.map((ip) => cellOf(cuts, ip)).join(',')}`;
     const known = classes.get(key);
-    if (known) known.pods++;
-    else classes.set(key, { key, label: `${pod.namespace} {${labelText(pod.labels)}}`, kind: 'pods', namespace: pod.namespace, ip: pod.ips[0]!, pod, pods: 1 });
+    if (known) {
+      known.pods++;
+      known.members!.push(pod);
+    } else classes.set(key, { key, label: `${pod.namespace} {${labelText(pod.labels)}}`, kind: 'pods', namespace: pod.namespace, ip: pod.ips[0]!, pod, pods: 1, members: [pod] });
   }
   const endpoints = [...[...classes.values()].sort((a, b) => (a.key < b.key ? -1 : 1)), ...externalEndpoints(irs, cuts, taken)];
   return { endpoints, namespaces: inventory.namespaces, services: inventory.services, notes: [] };
