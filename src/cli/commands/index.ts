@@ -4,6 +4,7 @@ import { registerCompile } from './compile.js';
 import { registerDiff } from './diff.js';
 import { registerFmt } from './fmt.js';
 import { registerImport } from './import.js';
+import { registerReport } from './report.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerDiff];
+export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerDiff, registerReport];
