@@ -106,7 +106,8 @@ function groupGraph(ir: Ir): ReportModel['graph'] {
   };
   const used = new Set(ir.rules.flatMap((r) => [...r.from, ...r.to]));
   const nodes: GraphNode[] = named
-    .filter((g) => used.has(g.id))
+    // "Everything outside tenant T" (the far side of isolation rules) would only clutter the graph.
+    .filter((g) => used.has(g.id) && !g.members.every((m) => m.kind === 'pods' && m.scope.kind === 'notTenant'))
     .map((g) => {
       const tenant = tenantOfGroup(g.id);
       return { id: g.id, label: groupLabel(g), ...(tenant ? { tenant } : {}) };
