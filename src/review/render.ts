@@ -7,8 +7,8 @@
 import { canonicalJson } from '../ir/canonical.js';
 import type { ConnectionChange, DiagnosticView, DiffReport, ElementChange, RuleView } from './types.js';
 
-/** GitHub's limit on a comment body, minus room for the truncation notice. */
-export const MARKDOWN_LIMIT = 65_535;
+/** Under GitHub's 65,536-character comment limit, with room for a marker line a CI job may prepend. */
+export const MARKDOWN_LIMIT = 65_000;
 const MERMAID_MAX_EDGES = 150;
 
 export function renderDiffJson(report: DiffReport): string {
@@ -206,7 +206,7 @@ function fieldOf(view: RuleView, field: string): string {
   return v[field] ?? 'see JSON';
 }
 
-/** Markdown for a PR comment; never longer than `limit` (65,535 characters by default). */
+/** Markdown for a PR comment; never longer than `limit` (65,000 characters by default). */
 export function renderDiffMarkdown(report: DiffReport, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? MARKDOWN_LIMIT;
   const full = renderWith(report, Number.MAX_SAFE_INTEGER);
