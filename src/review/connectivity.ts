@@ -14,7 +14,8 @@
  *   per interval is exact.
  */
 import { evaluate, type L4Protocol, type Verdict } from '../explain/index.js';
-import type { Ir, IrGroup, IrNetworkPolicy, IrPort, IrRule } from '../ir/types.js';
+import { tenantOwnsNamespace } from '../ir/selector.js';
+import type { Ir, IrGroup, IrNamespaceScope, IrNetworkPolicy, IrPort, IrRule } from '../ir/types.js';
 import type { Inventory, InventoryNamespace } from '../inventory/index.js';
 import { familyOf, SelectorResolver, type AddressSet } from '../resolve/index.js';
 import { ipToBigint } from '../resolve/ranges.js';
@@ -53,6 +54,33 @@ interface Side {
 
 const NO_RULES: readonly number[] = [];
 
+const tenantLabel = (tenant: string): string => `~tenant/${tenant}`;
+
+/**
+ * For membership resolution only: tenant scopes become selectors on a synthetic per-tenant
+ * namespace label (which users cannot write: `~` is not a label-key character), so that
+ * resolving the isolation groups of N tenants costs N × namespaces, not N² × namespaces.
+ * Ownership comes from tenantOwnsNamespace, the helper the evaluator uses; namespaces that
+ * only pods mention get the evaluator's default labels.
+ */
+function withTenantLabels(ir: Ir, namespaces: readonly InventoryNamespace[], pods: readonly { namespace: string }[]): { ir: Ir; namespaces: InventoryNamespace[] } {
+  const all = new Map(namespaces.map((n) => [n.name, n]));
+  for (const p of pods) if (!all.has(p.namespace)) all.set(p.namespace, { name: p.namespace, labels: { 'kubernetes.io/metadata.name': p.namespace } });
+  const labelled = [...all.values()].map((ns) => {
+    const labels = { ...ns.labels };
+    for (const t of ir.tenants) if (tenantOwnsNamespace(t, ns)) labels[tenantLabel(t.name)] = '';
+    return { name: ns.name, labels };
+  });
+  const byRef = new Map(ir.tenants.flatMap((t) => [[t.name, t.name] as const, [t.id, t.name] as const]));
+  const scope = (s: IrNamespaceScope): IrNamespaceScope => {
+    if (s.kind !== 'tenant' && s.kind !== 'notTenant') return s;
+    const key = tenantLabel(byRef.get(s.tenant) ?? `?${s.tenant}`);
+    return { kind: 'selector', selector: [{ key, op: s.kind === 'tenant' ? 'Exists' : 'DoesNotExist', values: [] }] };
+  };
+  const groups = ir.groups.map((g) => ({ ...g, members: g.members.map((m) => (m.kind === 'pods' ? { ...m, scope: scope(m.scope) } : m)) }));
+  return { ir: { ...ir, groups }, namespaces: labelled };
+}
+
 /** One IR version over a fixed endpoint list. */
 export class VersionModel {
   private readonly resolver: SelectorResolver;
@@ -81,7 +109,8 @@ export class VersionModel {
       .map((e, index) => ({ family: familyOf(e.ip), value: ipToBigint(e.ip), index }))
       .sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : a.index - b.index));
     const pods = endpoints.flatMap((e) => (e.pod ? [e.pod] : []));
-    this.resolver = new SelectorResolver(ir, { namespaces: set.namespaces, pods, nodes: [], services: set.services });
+    const resolvable = withTenantLabels(ir, set.namespaces, pods);
+    this.resolver = new SelectorResolver(resolvable.ir, { namespaces: resolvable.namespaces, pods, nodes: [], services: set.services });
     this.namespaces = new Map(set.namespaces.map((n) => [n.name, n]));
     this.groupsById = new Map(ir.groups.map((g) => [g.id, g]));
     for (const np of ir.networkPolicies) {

@@ -1,0 +1,35 @@
+// Child process of diff.mjs: `netintent diff BASE HEAD --inventory F --format json`, phase by phase,
+// with wall time per phase and the process's peak RSS.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { compileFiles } from '../dist/src/sources/index.js';
+import { loadInventory } from '../dist/src/inventory/index.js';
+import { diffIntents, renderDiffJson, renderDiffMarkdown } from '../dist/src/review/index.js';
+
+const [base, head, inventoryFile] = process.argv.slice(2);
+const ms = {};
+const phase = (name, f) => {
+  const t0 = performance.now();
+  const out = f();
+  ms[name] = Math.round(performance.now() - t0);
+  return out;
+};
+const t0 = performance.now();
+const b = phase('compileBase', () => compileFiles([base]));
+const h = phase('compileHead', () => compileFiles([head]));
+const inv = phase('loadInventory', () => loadInventory(inventoryFile, readFileSync(inventoryFile, 'utf8')));
+const report = phase('diff', () => diffIntents(b, h, inv.inventory));
+const json = phase('renderJson', () => renderDiffJson(report));
+const md = phase('renderMarkdown', () => renderDiffMarkdown(report));
+ms.total = Math.round(performance.now() - t0);
+console.log(
+  JSON.stringify({
+    ms,
+    maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    rules: [b.ir.rules.length, h.ir.rules.length],
+    pods: inv.inventory.pods.length,
+    summary: report.summary,
+    jsonBytes: json.length,
+    markdownBytes: md.length,
+  }),
+);
