@@ -6,7 +6,7 @@
 import type { Verdict } from '../explain/index.js';
 import { ANY_GROUP_ID, type Ir, type IrPort } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
-import { ipToBigint } from '../resolve/ranges.js';
+import { familyOf, ipToBigInt } from '../ir/address.js';
 import { decide, groupLabel, podClasses, portLabel, ruleView, sourceOf, VersionModel, type PortInterval, type RuleView } from '../review/index.js';
 import { tenantOfNamespace } from '../ir/selector.js';
 
@@ -84,9 +84,9 @@ function matrixPorts(ir: Ir): { label: string; probe: PortInterval }[] {
 
 function poolUsage(ir: Ir, inventory: Inventory): PoolUsage[] {
   const addresses = inventory.pods.flatMap((p) => (p.hostNetwork ? [] : [...p.ips, ...p.networks.flatMap((n) => n.ips)]));
-  const values = addresses.map((ip) => ({ family: ip.includes(':') ? 6 : 4, value: ipToBigint(ip) }));
+  const values = addresses.map((ip) => ({ family: familyOf(ip), value: ipToBigInt(ip) }));
   return ir.pools.map((pool) => {
-    const ranges = pool.ranges.map((r) => ({ first: ipToBigint(r.first), last: ipToBigint(r.last) }));
+    const ranges = pool.ranges.map((r) => ({ first: ipToBigInt(r.first), last: ipToBigInt(r.last) }));
     const used = values.filter((v) => v.family === pool.family && ranges.some((r) => v.value >= r.first && v.value <= r.last)).length;
     const source = sourceOf(ir, pool.id);
     return { id: pool.id, name: pool.name, ...(pool.tenant ? { tenant: pool.tenant } : {}), size: pool.size, used, ranges: pool.ranges.map((r) => (r.first === r.last ? r.first : `${r.first}–${r.last}`)), ...(source ? { source } : {}) };

@@ -2,43 +2,18 @@
  * Exact address-range arithmetic (bigint), so that a CIDR minus its `except` blocks and the
  * union of several such peers can be written as one interval set without approximation.
  */
-import ipaddr from 'ipaddr.js';
-
-export type Family = 4 | 6;
+import { bigIntToIp, parseCidr, type Family, type Interval } from '../ir/address.js';
 
 /** Inclusive range of one family. Lists of ranges are kept sorted, disjoint and non-adjacent. */
-export interface AddressRange {
-  family: Family;
-  first: bigint;
-  last: bigint;
-}
+export type AddressRange = Interval;
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
-export function familyOf(ip: string): Family {
-  return ip.includes(':') ? 6 : 4;
-}
-
-export function ipToBigint(ip: string): bigint {
-  const bytes = ipaddr.process(ip).toByteArray();
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
-export function bigintToIp(value: bigint, family: Family): string {
-  const n = BITS[family] / 8;
-  const bytes: number[] = [];
-  for (let i = n - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
-  return ipaddr.fromByteArray(bytes).toString();
-}
-
+/** The range of a canonical CIDR (the IR only holds valid ones). */
 export function cidrToRange(cidr: string): AddressRange {
-  const [addr, bits] = ipaddr.parseCIDR(cidr);
-  const family: Family = addr.kind() === 'ipv6' ? 6 : 4;
-  const host = BigInt(BITS[family] - bits);
-  const first = (ipToBigint(addr.toString()) >> host) << host;
-  return { family, first, last: first + (1n << host) - 1n };
+  const parsed = parseCidr(cidr);
+  if (!parsed.ok) throw new Error(`invalid CIDR ${cidr} in the IR: ${parsed.reason}`);
+  return { ...parsed.interval };
 }
 
 /** Sorted, disjoint, adjacent ranges merged. */
@@ -98,7 +73,7 @@ export function rangeToCidrs(r: AddressRange): string[] {
       if (!aligned || start + (1n << BigInt(next)) - 1n > r.last) break;
       size = next;
     }
-    out.push(`${bigintToIp(start, r.family)}/${width - size}`);
+    out.push(`${bigIntToIp(start, r.family)}/${width - size}`);
     start += 1n << BigInt(size);
   }
   return out;

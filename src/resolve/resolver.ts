@@ -6,7 +6,9 @@
 import { ANY_GROUP_ID, type Ir, type IrMember, type IrNamespaceScope, type IrNetpolPeer, type IrNetworkPolicy, type IrSelector } from '../ir/types.js';
 import { matchesSelector, tenantOwnsNamespace } from '../ir/selector.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
-import { cidrToRange, familyOf, ipToBigint, normalizeRanges, rangesContain, subtractRanges, type AddressRange } from './ranges.js';
+import { familyOf, ipToBigInt } from '../ir/address.js';
+import { canonicalJson } from '../ir/canonical.js';
+import { cidrToRange, normalizeRanges, rangesContain, subtractRanges, type AddressRange } from './ranges.js';
 
 export interface AddressSet {
   /** Matches every address (`group:any`, or a peer list that is null upstream). */
@@ -22,18 +24,7 @@ export interface AddressSet {
 export const EVERYTHING: AddressSet = { any: true, hosts: new Set(), ranges: [], unresolved: [] };
 
 export function setContains(set: AddressSet, ip: string): boolean {
-  return set.any || set.hosts.has(ip) || rangesContain(set.ranges, familyOf(ip), ipToBigint(ip));
-}
-
-/** JSON with sorted object keys: equal meaning gives equal keys. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return set.any || set.hosts.has(ip) || rangesContain(set.ranges, familyOf(ip), ipToBigInt(ip));
 }
 
 function union(sets: readonly AddressSet[]): AddressSet {

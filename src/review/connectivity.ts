@@ -17,8 +17,8 @@ import { evaluate, type L4Protocol, type Verdict } from '../explain/index.js';
 import { tenantOwnsNamespace } from '../ir/selector.js';
 import type { Ir, IrGroup, IrNamespaceScope, IrNetworkPolicy, IrPort, IrRule } from '../ir/types.js';
 import type { Inventory, InventoryNamespace } from '../inventory/index.js';
-import { familyOf, SelectorResolver, type AddressSet } from '../resolve/index.js';
-import { ipToBigint } from '../resolve/ranges.js';
+import { familyOf, ipToBigInt } from '../ir/address.js';
+import { SelectorResolver, type AddressSet } from '../resolve/index.js';
 import type { Endpoint, EndpointSet } from './endpoints.js';
 
 /** Who decided a probe: a rule, NetworkPolicies, or the default. */
@@ -106,7 +106,7 @@ export class VersionModel {
     const endpoints = set.endpoints;
     endpoints.forEach((e, i) => this.byIp.set(e.ip, i));
     this.sortedByAddress = endpoints
-      .map((e, index) => ({ family: familyOf(e.ip), value: ipToBigint(e.ip), index }))
+      .map((e, index) => ({ family: familyOf(e.ip), value: ipToBigInt(e.ip), index }))
       .sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : a.index - b.index));
     const pods = endpoints.flatMap((e) => (e.pod ? [e.pod] : []));
     const resolvable = withTenantLabels(ir, set.namespaces, pods);

@@ -13,8 +13,9 @@
 import { canonicalJson } from '../ir/canonical.js';
 import { ANY_GROUP_ID, type Ir, type IrGroup, type IrMember, type IrNamespaceScope, type IrSelector } from '../ir/types.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
-import { bigintToIp, cidrToRange, familyOf, rangeToCidrs, type AddressRange } from '../resolve/index.js';
-import { ipToBigint, subtractRanges } from '../resolve/ranges.js';
+import { bigIntToIp, familyOf, ipToBigInt, type Family } from '../ir/address.js';
+import { cidrToRange, rangeToCidrs, type AddressRange } from '../resolve/index.js';
+import { subtractRanges } from '../resolve/ranges.js';
 
 export interface Endpoint {
   /** Stable identity, used for sorting and as report anchors. */
@@ -71,7 +72,7 @@ function cutPoints(ranges: readonly AddressRange[]): Map<number, bigint[]> {
 function cellOf(cuts: Map<number, bigint[]>, ip: string): string {
   const family = familyOf(ip);
   const list = cuts.get(family) ?? [];
-  const v = ipToBigint(ip);
+  const v = ipToBigInt(ip);
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -105,11 +106,11 @@ function externalEndpoints(irs: readonly Ir[], cuts: Map<number, bigint[]>, take
   const out: Endpoint[] = [{ key: 'external:any', label: 'any', kind: 'external', ip: WORLD_IP, pods: 0 }];
   for (const [family, points] of [...cuts].sort(([a], [b]) => a - b)) {
     for (let i = 0; i + 1 < points.length; i++) {
-      const cell: AddressRange = { family: family as 4 | 6, first: points[i]!, last: points[i + 1]! - 1n };
+      const cell: AddressRange = { family: family as Family, first: points[i]!, last: points[i + 1]! - 1n };
       const inside = (r: AddressRange): boolean => r.family === cell.family && r.first <= cell.first && cell.last <= r.last;
       if (!cidrGroups.some((g) => inside(g.outer))) continue;
       let ip: string | undefined;
-      for (let v = cell.first; v <= cell.last && v < cell.first + 16n && !ip; v++) if (!taken.has(bigintToIp(v, cell.family))) ip = bigintToIp(v, cell.family);
+      for (let v = cell.first; v <= cell.last && v < cell.first + 16n && !ip; v++) if (!taken.has(bigIntToIp(v, cell.family))) ip = bigIntToIp(v, cell.family);
       if (!ip) continue;
       const names = [...new Set(cidrGroups.filter((g) => g.inner.some(inside)).map((g) => g.name))].sort();
       const cidrs = rangeToCidrs(cell);

@@ -18,8 +18,9 @@
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Ir, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
-import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, familyOf, type AddressSet, type Family } from '../../resolve/index.js';
-import { comment, shortHash, type NftChain, type NftRuleset, type NftSet } from './model.js';
+import { familyOf, type Family } from '../../ir/address.js';
+import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
+import { comment, shortHash, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
 
 const TIERS: readonly IrTier[] = ['admin', 'tenant', 'application', 'baseline'];
 const TARGET = 'nftables';
@@ -123,7 +124,7 @@ export class NodeRulesetBuilder {
         }
       }
     }
-    for (const set of this.ruleset.sets.values()) set.elements = [...new Set(set.elements)].sort();
+    for (const set of this.ruleset.sets.values()) set.elements = sortElements(set.elements);
     return { ruleset: this.ruleset, diagnostics: this.diagnostics };
   }
 

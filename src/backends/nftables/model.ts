@@ -4,6 +4,7 @@
  * come from the same model.
  */
 import { createHash } from 'node:crypto';
+import { familyOf, ipToBigInt } from '../../ir/address.js';
 
 export const TABLE = 'netintent';
 export const FAMILY = 'inet';
@@ -35,6 +36,17 @@ export interface NftRuleset {
 /** Short content hash for generated names: a change touches only the names it changes. */
 export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 10);
+}
+
+/** Unique elements in address order (family, then numeric value, then the rest of the text). */
+export function sortElements(elements: readonly string[]): string[] {
+  const keyed = [...new Set(elements)].map((e) => {
+    const addr = /^[0-9a-fA-F.:]+/.exec(e)?.[0] ?? '';
+    const value = addr && (addr.includes('.') || addr.includes(':')) ? ipToBigInt(addr) : -1n;
+    return { e, family: value < 0n ? 0 : familyOf(addr), value };
+  });
+  keyed.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
+  return keyed.map((k) => k.e);
 }
 
 /** nft rejects comments over 128 bytes and has no escape for `"`. */

@@ -2,9 +2,10 @@ import type { CommandModule } from '../program.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
 import { registerDiff } from './diff.js';
+import { registerExplain, registerMatrix } from './explain.js';
 import { registerFmt } from './fmt.js';
 import { registerImport } from './import.js';
 import { registerReport } from './report.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerDiff, registerReport];
+export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerExplain, registerMatrix, registerDiff, registerReport];
