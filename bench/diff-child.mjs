@@ -17,6 +17,9 @@ const phase = (name, f) => {
 const t0 = performance.now();
 const b = phase('compileBase', () => compileFiles([base]));
 const h = phase('compileHead', () => compileFiles([head]));
+for (const [name, side] of [['BASE', b], ['HEAD', h]]) {
+  if (!side.ir) throw new Error(`${name} does not compile: ${side.diagnostics.slice(0, 3).map((d) => d.message).join('; ')}`);
+}
 const inv = phase('loadInventory', () => loadInventory(inventoryFile, readFileSync(inventoryFile, 'utf8')));
 const report = phase('diff', () => diffIntents(b, h, inv.inventory));
 const json = phase('renderJson', () => renderDiffJson(report));

@@ -1,8 +1,8 @@
 // Benchmark (issue 8, review): `netintent diff` of two versions of the 10,000-rule corpus
 // (1,000 tenants × 10 rules, plus 2,000 generated isolation rules) with a 100,000-pod,
-// 100-node inventory, at pod level. HEAD = BASE plus a typical pull request touching 9
-// tenants: a new tenant, opened ports, tightened CIDRs, a removed baseline deny, a moved
-// fixed IP and a changed bandwidth cap. Run pinned to one core, in a fresh process:
+// 100-node inventory, at pod level. HEAD = BASE plus a pull request touching 8 tenants:
+// a new tenant, opened ports, tightened CIDRs, a removed `deny any -> db` (every endpoint
+// against that tenant's db pods), a moved fixed IP and a changed bandwidth cap. Run pinned to one core, in a fresh process:
 //   npm run build && node bench/diff.mjs
 // Targets: < 10 s wall, < 1.5 GB peak RSS.
 import { execFileSync } from 'node:child_process';
@@ -29,11 +29,12 @@ try {
   const head = join(root, 'head');
   writeCorpus(base, TENANTS);
   writeCorpus(head, TENANTS + 1); // a new tenant t1000
-  for (const i of [1, 2, 3]) edit(head, i, `-> t${i}-api on tcp/8000,`, `-> t${i}-api on tcp/8000, tcp/8443,`);
-  for (const i of [4, 5]) edit(head, i, '.0.0/16 except', '.0.0/20 except');
-  edit(head, 6, `  deny any -> t6-db\n`, '');
-  edit(head, 7, `legacy-0 10.100.7.5`, `legacy-0 10.100.7.9`);
-  edit(head, 8, 'cap ingress 1G', 'cap ingress 500M');
+  // Tenant i runs only app APPS[i % 5] (web, api, db, cache, batch) in one namespace: edits hit those pods.
+  for (const i of [5, 10]) edit(head, i, `-> t${i}-web on tcp/443 log`, `-> t${i}-web on tcp/443, tcp/8443 log`);
+  for (const i of [0, 15]) edit(head, i, '.0.0/16 except', '.0.0/20 except'); // the except /24 stays inside
+  edit(head, 7, `  deny any -> t7-db\n`, '');
+  edit(head, 9, `legacy-0 10.100.9.5`, `legacy-0 10.100.9.9`);
+  edit(head, 11, 'cap ingress 1G', 'cap ingress 500M');
   const inventory = join(root, 'inventory.json');
   writeFileSync(inventory, inventoryJson(TENANTS, PODS, NODES));
 

@@ -64,9 +64,11 @@ const tenantLabel = (tenant: string): string => `~tenant/${tenant}`;
  * only pods mention get the evaluator's default labels.
  */
 function withTenantLabels(ir: Ir, namespaces: readonly InventoryNamespace[], pods: readonly { namespace: string }[]): { ir: Ir; namespaces: InventoryNamespace[] } {
-  const all = new Map(namespaces.map((n) => [n.name, n]));
-  for (const p of pods) if (!all.has(p.namespace)) all.set(p.namespace, { name: p.namespace, labels: { 'kubernetes.io/metadata.name': p.namespace } });
-  const labelled = [...all.values()].map((ns) => {
+  // Only namespaces with pods can hold members; the others would only be filtered, group after group.
+  const known = new Map(namespaces.map((n) => [n.name, n]));
+  const used = new Map<string, InventoryNamespace>();
+  for (const p of pods) if (!used.has(p.namespace)) used.set(p.namespace, known.get(p.namespace) ?? { name: p.namespace, labels: { 'kubernetes.io/metadata.name': p.namespace } });
+  const labelled = [...used.values()].map((ns) => {
     const labels = { ...ns.labels };
     for (const t of ir.tenants) if (tenantOwnsNamespace(t, ns)) labels[tenantLabel(t.name)] = '';
     return { name: ns.name, labels };
@@ -87,9 +89,12 @@ export class VersionModel {
   private readonly sideMemo = new Map<string, Side>();
   private readonly fromSides: Side[];
   private readonly toSides: Side[];
-  /** Per endpoint: rules naming it explicitly on the from side / to side. */
+  /** Per endpoint: indices (ascending) of the rules whose from side / to side holds it explicitly. */
   private readonly byFrom: number[][];
   private readonly byTo: number[][];
+  /** Per rule: whether a side is `any` (then it is in no per-endpoint list). */
+  private readonly fromAny: boolean[];
+  private readonly toAny: boolean[];
   private readonly anyToAny: number[] = [];
   private readonly groupsById: Map<string, IrGroup>;
   private readonly groupClosure = new Map<number, IrGroup[]>();
@@ -122,12 +127,14 @@ export class VersionModel {
     this.byTo = endpoints.map(() => []);
     this.fromSides = ir.rules.map((r) => this.side(r.from));
     this.toSides = ir.rules.map((r) => this.side(r.to));
+    this.fromAny = this.fromSides.map((side) => side.any);
+    this.toAny = this.toSides.map((side) => side.any);
     ir.rules.forEach((_, i) => {
       const from = this.fromSides[i]!;
       const to = this.toSides[i]!;
       if (from.any && to.any) this.anyToAny.push(i);
-      else if (!from.any) for (const e of from.members) this.byFrom[e]!.push(i);
-      else for (const e of to.members) this.byTo[e]!.push(i);
+      for (const e of from.members) this.byFrom[e]!.push(i);
+      for (const e of to.members) this.byTo[e]!.push(i);
     });
   }
 
@@ -181,16 +188,50 @@ export class VersionModel {
     return false;
   }
 
+  private ruleIndexById?: Map<string, number>;
+  private tenantByNamespace?: Map<string, string | undefined>;
+
+  ruleById(id: string): IrRule | undefined {
+    this.ruleIndexById ??= new Map(this.ir.rules.map((r, i) => [r.id, i]));
+    const i = this.ruleIndexById.get(id);
+    return i === undefined ? undefined : this.ir.rules[i];
+  }
+
+  /** The tenant owning a namespace (memoized: summaries ask for the same few namespaces). */
+  tenantOf(namespace: string): string | undefined {
+    this.tenantByNamespace ??= new Map();
+    if (!this.tenantByNamespace.has(namespace)) {
+      const ns = this.namespaces.get(namespace) ?? { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace } };
+      this.tenantByNamespace.set(namespace, this.ir.tenants.find((t) => tenantOwnsNamespace(t, ns))?.name);
+    }
+    return this.tenantByNamespace.get(namespace);
+  }
+
   ruleSides(index: number): { from: Side; to: Side } {
     return { from: this.fromSides[index]!, to: this.toSides[index]! };
   }
 
-  /** Indices of the rules whose sides hold both endpoints, in rule order. */
+  /**
+   * Indices of the rules whose sides hold both endpoints, in rule order: the merge of the
+   * two endpoints' ascending lists, plus the rules with an `any` side (tenant isolation puts
+   * every endpoint in about one rule per tenant, so both lists are long: merge, not search).
+   */
   rulesFor(src: number, dst: number): number[] {
-    const out = new Set<number>(this.anyToAny);
-    for (const i of this.byFrom[src] ?? NO_RULES) if (this.sideContains(this.toSides[i]!, dst)) out.add(i);
-    for (const i of this.byTo[dst] ?? NO_RULES) if (this.fromSides[i]!.any) out.add(i);
-    return [...out].sort((a, b) => a - b);
+    const from = this.byFrom[src] ?? NO_RULES;
+    const to = this.byTo[dst] ?? NO_RULES;
+    const out: number[] = [...this.anyToAny];
+    for (const i of from) if (this.toAny[i]) out.push(i);
+    for (const i of to) if (this.fromAny[i]) out.push(i);
+    for (let a = 0, b = 0; a < from.length && b < to.length; ) {
+      if (from[a]! < to[b]!) a++;
+      else if (from[a]! > to[b]!) b++;
+      else {
+        out.push(from[a]!);
+        a++;
+        b++;
+      }
+    }
+    return out.sort((x, y) => x - y);
   }
 
   netpolsFor(src: number, dst: number): IrNetworkPolicy[] {

@@ -11,7 +11,7 @@
  */
 import type { Verdict } from '../explain/index.js';
 import { canonicalJson } from '../ir/canonical.js';
-import { matchesSelector, tenantOwnsNamespace } from '../ir/selector.js';
+import { matchesSelector } from '../ir/selector.js';
 import { ANY_GROUP_ID, IR_VERSION, type Ir, type IrPort, type IrRule } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { decide, mergeIntervals, portIntervalLabel, portsOf, probeIntervals, VersionModel, type Outcome, type PortInterval } from './connectivity.js';
@@ -31,7 +31,7 @@ import {
 /** Above this many endpoint pairs the connectivity section stops (and says so). */
 export const MAX_PAIRS = 2_000_000;
 
-const RULE_FIELDS = ['action', 'ports', 'from', 'to', 'tier', 'priority', 'log', 'l7'] as const;
+const RULE_FIELDS = ['action', 'ports', 'from', 'to', 'tier', 'priority', 'log', 'l7', 'l4Only'] as const;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -78,7 +78,7 @@ function diffRules(base: Ir, head: Ir): DiffReport['rules'] {
   for (const h of head.rules) {
     const b = before.get(h.id);
     if (!b) continue;
-    const fields = RULE_FIELDS.filter((f) => canonicalJson(b[f]) !== canonicalJson(h[f]));
+    const fields = RULE_FIELDS.filter((f) => b[f] !== h[f] && (typeof b[f] !== 'object' || canonicalJson(b[f]) !== canonicalJson(h[f])));
     if (fields.length) changed.push({ id: h.id, fields: [...fields], before: ruleView(base, b), after: ruleView(head, h) });
   }
   const byId = <T extends { id: string }>(a: T, b: T): number => cmp(a.id, b.id);
@@ -132,7 +132,7 @@ interface RawChange {
 }
 
 /** Endpoint pairs (src * n + dst) that a changed rule or NetworkPolicy can reach, sorted. */
-function candidatePairs(base: VersionModel, head: VersionModel, set: EndpointSet): { pairs: number[]; capped: boolean } {
+function candidatePairs(base: VersionModel, head: VersionModel, set: EndpointSet, changedRules: ReadonlySet<string>): { pairs: number[]; capped: boolean } {
   const n = set.endpoints.length;
   const all = set.endpoints.map((_, i) => i);
   const pairs = new Set<number>();
@@ -163,7 +163,7 @@ function candidatePairs(base: VersionModel, head: VersionModel, set: EndpointSet
     const changed =
       bi === undefined ||
       hi === undefined ||
-      canonicalJson(base.ir.rules[bi]) !== canonicalJson(head.ir.rules[hi]) ||
+      changedRules.has(id) ||
       !sameSide(base.ruleSides(bi).from, head.ruleSides(hi).from) ||
       !sameSide(base.ruleSides(bi).to, head.ruleSides(hi).to);
     if (!changed) continue;
@@ -203,40 +203,39 @@ function pairChanges(base: VersionModel, head: VersionModel, set: EndpointSet, s
     .map((o) => ({ src, dst, port: o.port, before: o.value.before, after: o.value.after }));
 }
 
-/** Names an endpoint as the deciding rule sees it: its group on that side, else its namespace. */
+/**
+ * Names an endpoint as the deciding rule sees it: the rule's group that holds it (for an
+ * address outside the cluster: its CIDR cell), `any` for an `any` side, else its namespace
+ * (or "outside the cluster"): as specific as the rules make the difference, no more.
+ */
 function endpointRef(level: DiffReport['level'], model: VersionModel, set: EndpointSet, deciderId: string, side: 'from' | 'to', index: number): EndpointRef {
   const e = set.endpoints[index]!;
-  const tenant = e.namespace ? tenantOf(model.ir, set, e.namespace) : undefined;
+  const tenant = e.namespace ? model.tenantOf(e.namespace) : undefined;
   const withTenant = (ref: EndpointRef): EndpointRef => (tenant ? { ...ref, tenant } : ref);
-  // Addresses outside the cluster keep their own label: it names the CIDR cell as well as the groups.
-  if (e.kind === 'external') return { label: e.label, kind: e.label === 'any' ? 'any' : 'external' };
-  if (level === 'groups') return withTenant({ label: e.label, kind: 'group' });
-  const ruleIndex = model.ir.rules.findIndex((r) => r.id === deciderId);
-  if (ruleIndex >= 0) {
-    const ids = model.ir.rules[ruleIndex]![side];
+  if (level === 'groups' && e.kind !== 'external') return withTenant({ label: e.label, kind: 'group' });
+  const rule = model.ruleById(deciderId);
+  if (rule) {
+    const ids = rule[side];
     if (ids.includes(ANY_GROUP_ID)) return { label: 'any', kind: 'any' };
     for (const id of [...ids].sort(cmp)) {
-      if (groupName(id).startsWith('~')) continue;
-      if (model.sideContains(model.side([id]), index)) return withTenant({ label: groupName(id), kind: 'group' });
+      if (groupName(id).startsWith('~') || !model.sideContains(model.side([id]), index)) continue;
+      if (e.kind === 'external') return { label: e.label, kind: e.key === 'external:any' ? 'any' : 'external' };
+      return withTenant({ label: groupName(id), kind: 'group' });
     }
   }
-  return withTenant({ label: e.namespace!, kind: 'namespace' });
-}
-
-function tenantOf(ir: Ir, set: EndpointSet, namespace: string): string | undefined {
-  const ns = set.namespaces.find((n) => n.name === namespace) ?? { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace } };
-  return ir.tenants.find((t) => tenantOwnsNamespace(t, ns))?.name;
+  return e.kind === 'external' ? { label: 'outside the cluster', kind: 'any' } : withTenant({ label: e.namespace!, kind: 'namespace' });
 }
 
 function summarise(level: DiffReport['level'], base: VersionModel, head: VersionModel, set: EndpointSet, raw: readonly RawChange[]): ConnectionChange[] {
   const lines = new Map<string, ConnectionChange & { order: string }>();
   for (const c of raw) {
     // Label by the group the deciding rule names: the new decider's, else the old one's.
+    const specific = (r: EndpointRef): boolean => r.kind === 'group' || r.kind === 'external';
     const ref = (side: 'from' | 'to', index: number): EndpointRef => {
       const now = endpointRef(level, head, set, c.after.by.id, side, index);
-      if (now.kind === 'group') return now;
+      if (specific(now)) return now;
       const then = endpointRef(level, base, set, c.before.by.id, side, index);
-      return then.kind === 'group' ? then : now;
+      return specific(then) ? then : now;
     };
     const from = ref('from', c.src);
     const to = ref('to', c.dst);
@@ -256,12 +255,12 @@ function summarise(level: DiffReport['level'], base: VersionModel, head: Version
     .map(({ order: _order, ...line }) => line);
 }
 
-function diffConnectivity(base: Ir, head: Ir, inventory: Inventory | undefined): { level: DiffReport['level']; changes: ConnectionChange[]; notes: string[] } {
+function diffConnectivity(base: Ir, head: Ir, inventory: Inventory | undefined, changedRules: ReadonlySet<string>): { level: DiffReport['level']; changes: ConnectionChange[]; notes: string[] } {
   const level = inventory ? 'pods' : 'groups';
   const set = inventory ? podClasses(inventory, [base, head]) : groupEndpoints([base, head]);
   const baseModel = new VersionModel(base, set);
   const headModel = new VersionModel(head, set);
-  const { pairs, capped } = candidatePairs(baseModel, headModel, set);
+  const { pairs, capped } = candidatePairs(baseModel, headModel, set, changedRules);
   const n = set.endpoints.length;
   const raw: RawChange[] = [];
   for (const p of pairs) raw.push(...pairChanges(baseModel, headModel, set, Math.floor(p / n), p % n));
@@ -279,7 +278,7 @@ export function diffIntents(base: DiffInput, head: DiffInput, inventory?: Invent
   const b = base.ir ?? emptyIr();
   const h = head.ir ?? emptyIr();
   const rules = diffRules(b, h);
-  const connectivity = diffConnectivity(b, h, inventory);
+  const connectivity = diffConnectivity(b, h, inventory, new Set(rules.changed.map((c) => c.id)));
   const report: Omit<DiffReport, 'summary'> = {
     version: DIFF_REPORT_VERSION,
     level: connectivity.level,

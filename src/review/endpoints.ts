@@ -10,7 +10,6 @@
  *   in a namespace that satisfies its first member's scope and selector, or an address
  *   of its first CIDR), so the evaluator itself resolves overlaps such as tenant isolation.
  */
-import { canonicalJson } from '../ir/canonical.js';
 import { ANY_GROUP_ID, type Ir, type IrGroup, type IrMember, type IrNamespaceScope, type IrSelector } from '../ir/types.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
 import { bigIntToIp, familyOf, ipToBigInt, type Family } from '../ir/address.js';
@@ -137,7 +136,8 @@ export function podClasses(inventory: Inventory, irs: readonly Ir[]): EndpointSe
   const taken = new Set<string>();
   for (const pod of pods) {
     for (const ip of pod.ips) taken.add(ip);
-    const key = `pods:${pod.namespace}|${labelText(pod.labels)}|${canonicalJson(pod.ports)}|${pod.ips.map((ip) => cellOf(cuts, ip)).join(',')}`;
+    const ports = pod.ports.map((p) => `${p.name ?? ''}/${p.protocol}/${p.port}`).join(',');
+    const key = `pods:${pod.namespace}|${labelText(pod.labels)}|${ports}|${pod.ips.map((ip) => cellOf(cuts, ip)).join(',')}`;
     const known = classes.get(key);
     if (known) {
       known.pods++;

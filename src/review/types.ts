@@ -26,7 +26,7 @@ export interface RuleView {
 
 export interface RuleChange {
   id: string;
-  /** Changed fields among action, ports, from, to, tier, priority, log, l7. */
+  /** Changed fields among action, ports, from, to, tier, priority, log, l7, l4Only. */
   fields: string[];
   before: RuleView;
   after: RuleView;
