@@ -226,11 +226,59 @@ function endpointRef(level: DiffReport['level'], model: VersionModel, set: Endpo
   return e.kind === 'external' ? { label: 'outside the cluster', kind: 'any' } : withTenant({ label: e.namespace!, kind: 'namespace' });
 }
 
+/** One protocol's changed intervals as one label; mostly-open ranges read as "all except". */
+function portsLabel(intervals: readonly PortInterval[]): string {
+  const sorted = [...intervals].sort((a, b) => a.lo - b.lo);
+  const protocol = sorted[0]!.protocol;
+  if (protocol === 'icmp' || protocol === 'icmpv6') return sorted.map(portIntervalLabel).join(', ');
+  const covered = sorted.reduce((n, i) => n + i.hi - i.lo + 1, 0);
+  if (covered < 32768 || covered === 65535) return sorted.map(portIntervalLabel).join(', ');
+  const holes: string[] = [];
+  let next = 1;
+  for (const i of [...sorted, { lo: 65536, hi: 65536 }]) {
+    if (i.lo > next) holes.push(i.lo - 1 === next ? `${next}` : `${next}-${i.lo - 1}`);
+    next = i.hi + 1;
+  }
+  return `${protocol}/* except ${holes.join(', ')}`;
+}
+
+interface Line {
+  tenant: string;
+  from: EndpointRef;
+  to: EndpointRef;
+  port: string;
+  order: string;
+  before: Outcome;
+  after: Outcome;
+  /** Endpoint pairs (src * n + dst) behind the line. */
+  pairs: Set<number>;
+  /** Namespaces behind a namespace-level side, once lines merge. */
+  names: { from: Set<string>; to: Set<string> };
+}
+
+/** Several namespaces as one label (the first few named). */
+function namespaceList(names: ReadonlySet<string>): string {
+  const sorted = [...names].sort(cmp);
+  return sorted.length <= 6 ? sorted.join(', ') : `${sorted.slice(0, 5).join(', ')} and ${sorted.length - 5} more namespaces`;
+}
+
+/**
+ * Raw changes → lines: per endpoint pair its changed ports become one label; pairs with the
+ * same labels, ports, verdicts and deciders share a line; then lines that differ only in a
+ * namespace-level side (no rule names a group there) merge into one line listing them.
+ */
 function summarise(level: DiffReport['level'], base: VersionModel, head: VersionModel, set: EndpointSet, raw: readonly RawChange[]): ConnectionChange[] {
-  const lines = new Map<string, ConnectionChange & { order: string }>();
+  const n = set.endpoints.length;
+  const perPair = new Map<string, RawChange[]>();
   for (const c of raw) {
+    const key = [c.src, c.dst, c.port.protocol, c.before.verdict, c.after.verdict, c.before.by.id, c.after.by.id].join('\u0000');
+    perPair.set(key, [...(perPair.get(key) ?? []), c]);
+  }
+  const specific = (r: EndpointRef): boolean => r.kind === 'group' || r.kind === 'external';
+  let lines = new Map<string, Line>();
+  for (const changes of perPair.values()) {
+    const c = changes[0]!;
     // Label by the group the deciding rule names: the new decider's, else the old one's.
-    const specific = (r: EndpointRef): boolean => r.kind === 'group' || r.kind === 'external';
     const ref = (side: 'from' | 'to', index: number): EndpointRef => {
       const now = endpointRef(level, head, set, c.after.by.id, side, index);
       if (specific(now)) return now;
@@ -239,20 +287,39 @@ function summarise(level: DiffReport['level'], base: VersionModel, head: Version
     };
     const from = ref('from', c.src);
     const to = ref('to', c.dst);
-    const port = portIntervalLabel(c.port);
+    const port = portsLabel(changes.map((x) => x.port));
     const tenant = to.tenant ?? from.tenant ?? '';
     const key = [tenant, from.label, to.label, port, c.before.verdict, c.after.verdict, c.before.by.id, c.after.by.id].join('\u0000');
-    const pairs = set.endpoints[c.src]!.pods * set.endpoints[c.dst]!.pods;
-    const known = lines.get(key);
-    if (known) known.podPairs += pairs;
-    else {
-      const order = `${c.port.protocol}\u0000${String(c.port.lo + 1).padStart(6, '0')}`;
-      lines.set(key, { tenant, from, to, port, before: c.before.verdict, after: c.after.verdict, beforeBy: c.before.by, afterBy: c.after.by, podPairs: pairs, order });
-    }
+    const names = { from: new Set(from.kind === 'namespace' ? [from.label] : []), to: new Set(to.kind === 'namespace' ? [to.label] : []) };
+    const line = lines.get(key) ?? { tenant, from, to, port, order: `${c.port.protocol}\u0000${String(c.port.lo + 1).padStart(6, '0')}`, before: c.before, after: c.after, pairs: new Set<number>(), names };
+    line.pairs.add(c.src * n + c.dst);
+    lines.set(key, line);
   }
+  for (const side of ['from', 'to'] as const) {
+    const merged = new Map<string, Line>();
+    for (const line of lines.values()) {
+      const other = side === 'from' ? line.to : line.from;
+      const mergeable = line[side].kind === 'namespace';
+      const key = [line.tenant, mergeable ? '\u0001' : line[side].label, other.label, line.port, line.before.verdict, line.after.verdict, line.before.by.id, line.after.by.id].join('\u0000');
+      const known = merged.get(key);
+      if (!known) merged.set(key, { ...line, pairs: new Set(line.pairs), names: { from: new Set(line.names.from), to: new Set(line.names.to) } });
+      else {
+        for (const name of line.names[side]) known.names[side].add(name);
+        const tenant = known[side].tenant === line[side].tenant ? line[side].tenant : undefined;
+        known[side] = { label: namespaceList(known.names[side]), kind: 'namespace', ...(tenant ? { tenant } : {}) };
+        for (const p of line.pairs) known.pairs.add(p);
+      }
+    }
+    lines = merged;
+  }
+  const podPairs = (pairs: ReadonlySet<number>): number => {
+    let total = 0;
+    for (const p of pairs) total += set.endpoints[Math.floor(p / n)]!.pods * set.endpoints[p % n]!.pods;
+    return total;
+  };
   return [...lines.values()]
-    .sort((a, b) => cmp(a.tenant, b.tenant) || cmp(a.from.label, b.from.label) || cmp(a.to.label, b.to.label) || cmp(a.order, b.order) || cmp(a.afterBy.id, b.afterBy.id) || cmp(a.beforeBy.id, b.beforeBy.id))
-    .map(({ order: _order, ...line }) => line);
+    .sort((a, b) => cmp(a.tenant, b.tenant) || cmp(a.from.label, b.from.label) || cmp(a.to.label, b.to.label) || cmp(a.order, b.order) || cmp(a.port, b.port) || cmp(a.after.by.id, b.after.by.id) || cmp(a.before.by.id, b.before.by.id))
+    .map((l) => ({ tenant: l.tenant, from: l.from, to: l.to, port: l.port, before: l.before.verdict, after: l.after.verdict, beforeBy: l.before.by, afterBy: l.after.by, podPairs: podPairs(l.pairs) }));
 }
 
 function diffConnectivity(base: Ir, head: Ir, inventory: Inventory | undefined, changedRules: ReadonlySet<string>): { level: DiffReport['level']; changes: ConnectionChange[]; notes: string[] } {

@@ -1,8 +1,12 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/explain/index.js';
 import { diffIntents, podClasses, portsOf, probeIntervals, renderDiffJson, renderDiffMarkdown, VersionModel, decide, MARKDOWN_LIMIT } from '../../src/review/index.js';
 import { IR_VERSION, type Ir } from '../../src/ir/types.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { compileFiles } from '../../src/sources/index.js';
 import { irArb } from '../fixtures/arbitrary.js';
 import { e2eInventory, pod } from '../fixtures/ir.js';
 import { expectGolden } from '../helpers/golden.js';
@@ -121,5 +125,32 @@ describe('the narrowed evaluation equals the plain evaluator', () => {
       }),
       { numRuns: 5, seed: 8 },
     );
+  });
+});
+
+describe('on the scenario examples', () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const examples = readdirSync(join(root, 'examples')).filter((d) => existsSync(join(root, 'examples', d, 'dsl')) && existsSync(join(root, 'examples', d, 'yaml')));
+
+  it('the DSL and YAML twins of every example diff to no change (diagnostics aside: they name their own files)', () => {
+    expect(examples.length).toBeGreaterThan(10);
+    for (const d of examples) {
+      const report = diffIntents(compileFiles([`examples/${d}/dsl`], root), compileFiles([`examples/${d}/yaml`], root));
+      expect(report.summary.total - report.summary.diagnosticsNew - report.summary.diagnosticsResolved, d).toBe(0);
+    }
+  });
+
+  it('pod-level lines never repeat what one line says: namespace-level sides are merged', () => {
+    const inventory = loadInventory('inventory.yaml', readFileSync(join(root, 'examples/inventory.yaml'), 'utf8')).inventory;
+    const report = diffIntents(compileFiles(['examples/05-ingress-restriction/dsl'], root), compileFiles(['examples/11-tiers-and-actions/dsl'], root), inventory);
+    expect(report.connectivity.length).toBeGreaterThan(3);
+    for (const side of ['from', 'to'] as const) {
+      const keys = report.connectivity
+        .filter((c) => c[side].kind === 'namespace')
+        .map((c) => [c.tenant, side === 'from' ? c.to.label : c.from.label, c.port, c.before, c.after, c.beforeBy.id, c.afterBy.id].join('|'));
+      expect(new Set(keys).size, side).toBe(keys.length);
+    }
+    expect(report.connectivity.some((c) => / and \d+ more namespaces$/.test(c.from.label))).toBe(true);
+    expect(report.connectivity.map((c) => c.port)).toContain('tcp/* except 443, 8080-8090');
   });
 });
