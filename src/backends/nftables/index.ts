@@ -9,7 +9,7 @@ import { NodeRulesetBuilder } from './build.js';
 import { nodeHeader, renderScript, type NftRuleset } from './model.js';
 
 export { renderNodeUpdate, type NodeUpdate } from './update.js';
-export { TABLE as NFT_TABLE, FAMILY as NFT_FAMILY } from './model.js';
+export type { NftChain, NftRuleset, NftSet } from './model.js';
 
 export function buildNodeRuleset(ir: Ir, inventory: Inventory, nodeName: string): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {
   return new NodeRulesetBuilder(ir, inventory, nodeName).build();
