@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/explain/index.js';
@@ -152,5 +153,16 @@ describe('on the scenario examples', () => {
     }
     expect(report.connectivity.some((c) => / and \d+ more namespaces$/.test(c.from.label))).toBe(true);
     expect(report.connectivity.map((c) => c.port)).toContain('tcp/* except 443, 8080-8090');
+  });
+});
+
+describe('JSON output', () => {
+  it('every golden JSON report follows schemas/diff.schema.json', () => {
+    const root = new URL('../..', import.meta.url).pathname;
+    const validate = new Ajv2020({ allErrors: true }).compile(JSON.parse(readFileSync(join(root, 'schemas/diff.schema.json'), 'utf8')));
+    const dir = new URL('./golden/', import.meta.url).pathname;
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) expect(validate(JSON.parse(readFileSync(join(dir, f), 'utf8'))), `${f}: ${JSON.stringify(validate.errors)}`).toBe(true);
   });
 });
