@@ -15,7 +15,8 @@
  */
 import { evaluate, type L4Protocol, type Verdict } from '../explain/index.js';
 import { tenantOwnsNamespace } from '../ir/selector.js';
-import type { Ir, IrGroup, IrNamespaceScope, IrNetworkPolicy, IrPort, IrRule } from '../ir/types.js';
+import { canonicalJson } from '../ir/canonical.js';
+import { ANY_GROUP_ID, type Ir, type IrGroup, type IrNamespaceScope, type IrNetworkPolicy, type IrPort, type IrRule } from '../ir/types.js';
 import type { Inventory, InventoryNamespace } from '../inventory/index.js';
 import { familyOf, ipToBigInt } from '../ir/address.js';
 import { SelectorResolver, type AddressSet } from '../resolve/index.js';
@@ -47,7 +48,7 @@ export function portIntervalLabel(p: PortInterval): string {
 }
 
 /** Members of one rule side as endpoint indices; `any` when the side matches every address. */
-interface Side {
+export interface Side {
   any: boolean;
   members: readonly number[];
 }
@@ -104,9 +105,16 @@ export class VersionModel {
   /** Endpoint indices sorted by address, per family, for CIDR range lookups. */
   private readonly sortedByAddress: { family: number; value: bigint; index: number }[];
 
+  private readonly fingerprints = new Map<string, string>();
+
+  /**
+   * `shared`: memberships by meaning, shared between the models of two versions over the
+   * same endpoints, so HEAD resolves only the rule sides whose groups or tenants changed.
+   */
   constructor(
     readonly ir: Ir,
     readonly set: EndpointSet,
+    private readonly shared: Map<string, Side> = new Map(),
   ) {
     const endpoints = set.endpoints;
     endpoints.forEach((e, i) => this.byIp.set(e.ip, i));
@@ -143,10 +151,33 @@ export class VersionModel {
     const key = [...groupIds].sort().join(',');
     let side = this.sideMemo.get(key);
     if (!side) {
-      side = this.members(this.resolver.groupUnion(groupIds));
+      const meaning = key.split(',').map((id) => this.fingerprint(id, new Set())).join(',');
+      side = this.shared.get(meaning);
+      if (!side) {
+        side = this.members(this.resolver.groupUnion(groupIds));
+        this.shared.set(meaning, side);
+      }
       this.sideMemo.set(key, side);
     }
     return side;
+  }
+
+  /** What a group means in this version: its members, nested groups and the tenants its scopes name. */
+  private fingerprint(id: string, visiting: Set<string>): string {
+    const known = this.fingerprints.get(id);
+    if (known) return known;
+    if (visiting.has(id)) return `${id}:cycle`;
+    visiting.add(id);
+    const g = this.groupsById.get(id);
+    const tenantSpec = (ref: string): string => canonicalJson(this.ir.tenants.find((t) => t.name === ref || t.id === ref)?.namespaces ?? null);
+    const parts = (g?.members ?? []).map((m) => {
+      if (m.kind === 'group') return `(${this.fingerprint(m.group, visiting)})`;
+      if (m.kind === 'pods' && (m.scope.kind === 'tenant' || m.scope.kind === 'notTenant')) return `${canonicalJson(m)}${tenantSpec(m.scope.tenant)}`;
+      return canonicalJson(m);
+    });
+    const fingerprint = id === ANY_GROUP_ID ? id : `${id}${g ? `{${parts.join(';')}}` : ':missing'}`;
+    this.fingerprints.set(id, fingerprint);
+    return fingerprint;
   }
 
   private members(set: AddressSet): Side {

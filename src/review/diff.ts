@@ -14,7 +14,7 @@ import { canonicalJson } from '../ir/canonical.js';
 import { matchesSelector } from '../ir/selector.js';
 import { ANY_GROUP_ID, IR_VERSION, type Ir, type IrPort, type IrRule } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
-import { decide, mergeIntervals, portIntervalLabel, portsOf, probeIntervals, VersionModel, type Outcome, type PortInterval } from './connectivity.js';
+import { decide, mergeIntervals, portIntervalLabel, portsOf, probeIntervals, VersionModel, type Outcome, type PortInterval, type Side } from './connectivity.js';
 import { groupEndpoints, podClasses, type EndpointSet } from './endpoints.js';
 import {
   DIFF_REPORT_VERSION,
@@ -325,8 +325,9 @@ function summarise(level: DiffReport['level'], base: VersionModel, head: Version
 function diffConnectivity(base: Ir, head: Ir, inventory: Inventory | undefined, changedRules: ReadonlySet<string>): { level: DiffReport['level']; changes: ConnectionChange[]; notes: string[] } {
   const level = inventory ? 'pods' : 'groups';
   const set = inventory ? podClasses(inventory, [base, head]) : groupEndpoints([base, head]);
-  const baseModel = new VersionModel(base, set);
-  const headModel = new VersionModel(head, set);
+  const shared = new Map<string, Side>();
+  const baseModel = new VersionModel(base, set, shared);
+  const headModel = new VersionModel(head, set, shared);
   const { pairs, capped } = candidatePairs(baseModel, headModel, set, changedRules);
   const n = set.endpoints.length;
   const raw: RawChange[] = [];
