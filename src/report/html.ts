@@ -61,7 +61,8 @@ function graphSection(model: ReportModel): string {
   const { nodes, edges } = model.graph;
   if (!nodes.length) return '<p class="note">No groups.</p>';
   // Circle layout, nodes ordered by tenant so that a tenant's groups sit together.
-  const ordered = [...nodes].sort((a, b) => (a.tenant ?? '~').localeCompare(b.tenant ?? '~') || a.label.localeCompare(b.label));
+  const byText = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  const ordered = [...nodes].sort((a, b) => byText(a.tenant ?? '~', b.tenant ?? '~') || byText(a.label, b.label));
   const size = Math.max(360, Math.min(900, 60 * ordered.length));
   const c = size / 2;
   const r = c - 90;

@@ -79,7 +79,10 @@ function matrixPorts(ir: Ir): { label: string; probe: PortInterval }[] {
     else if (s.port !== undefined) out.set(portLabel(s), { protocol: s.protocol, lo: s.port, hi: s.port });
   }
   if (!out.size) out.set('tcp/80', { protocol: 'tcp', lo: 80, hi: 80 });
-  return [...out].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([label, probe]) => ({ label, probe }));
+  // By protocol, then port number (locale-independent).
+  return [...out]
+    .sort(([a, x], [b, y]) => (x.protocol < y.protocol ? -1 : x.protocol > y.protocol ? 1 : x.lo - y.lo || (a < b ? -1 : a > b ? 1 : 0)))
+    .map(([label, probe]) => ({ label, probe }));
 }
 
 function poolUsage(ir: Ir, inventory: Inventory): PoolUsage[] {

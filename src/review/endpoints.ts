@@ -10,6 +10,7 @@
  *   in a namespace that satisfies its first member's scope and selector, or an address
  *   of its first CIDR), so the evaluator itself resolves overlaps such as tenant isolation.
  */
+import { canonicalJson } from '../ir/canonical.js';
 import { ANY_GROUP_ID, type Ir, type IrGroup, type IrMember, type IrNamespaceScope, type IrSelector } from '../ir/types.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
 import { bigIntToIp, familyOf, ipToBigInt, type Family } from '../ir/address.js';
@@ -238,20 +239,34 @@ export function groupEndpoints(irs: readonly Ir[]): EndpointSet {
     }
     return cidr ? 'cidr' : undefined;
   };
-  for (const g of groups.values()) {
+  // A group whose pods changed between versions also gets a representative of its old
+  // definition, so that the pods it no longer covers show what they lose.
+  const definitions: { g: IrGroup; before: boolean }[] = [...groups.values()].map((g) => ({ g, before: false }));
+  for (const ir of irs.slice(0, -1)) {
+    for (const g of ir.groups) {
+      const latest = groups.get(g.id);
+      if (latest && canonicalJson(latest.members) !== canonicalJson(g.members)) definitions.push({ g, before: true });
+    }
+  }
+  const placed = new Set<string>();
+  for (const { g, before } of definitions) {
     const member = podMember(g, 0);
     if (member === 'cidr') continue;
     if (!member) {
-      notes.push(`group ${groupLabel(g)} has no member that can stand for it without an inventory (fqdn, service, secondary network or remote cluster); pass --inventory for its connections`);
+      if (!before) notes.push(`group ${groupLabel(g)} has no member that can stand for it without an inventory (fqdn, service, secondary network or remote cluster); pass --inventory for its connections`);
       continue;
     }
     // The "outside the tenant" side of isolation is every other group: no endpoint of its own.
     if (member.scope.kind === 'notTenant' && g.name.startsWith('~')) continue;
     const ns = scopeNamespace(member.scope, g.name);
+    const labels = labelsFor(member.selector);
+    const where = `${g.id}|${ns}|${canonicalJson(labels)}`;
+    if (placed.has(where)) continue;
+    placed.add(where);
     const n = endpoints.length + 1;
     const ip = `198.18.${n >> 8}.${n & 255}`;
-    const pod: InventoryPod = { namespace: ns, name: `~${g.name}`, uid: `~${g.name}`, labels: labelsFor(member.selector), annotations: {}, ips: [ip], ports: [], networks: [], hostNetwork: false };
-    endpoints.push({ key: g.id, label: groupLabel(g), kind: 'group', namespace: ns, ip, pod, pods: 0 });
+    const pod: InventoryPod = { namespace: ns, name: `~${g.name}`, uid: `~${g.name}`, labels, annotations: {}, ips: [ip], ports: [], networks: [], hostNetwork: false };
+    endpoints.push({ key: before ? `${g.id}@before` : g.id, label: before ? `${groupLabel(g)} (old definition)` : groupLabel(g), kind: 'group', namespace: ns, ip, pod, pods: 0 });
   }
   const taken = new Set(endpoints.map((e) => e.ip));
   endpoints.push(...externalEndpoints(irs, cutPoints(cidrRangesOf(irs)), taken));

@@ -63,6 +63,14 @@ describe('diffIntents on scenario edits', () => {
     expect(rate.rateLimits.map((r) => [r.id, r.fields, r.source])).toEqual([['rate:web-limit', ['egressBps'], 'intents/shop.intent:36']]);
   });
 
+  it('narrow-group: the pods the group no longer covers lose what it allowed (group level: its old definition; pod level: the pods)', () => {
+    const head = compiled(headTexts('narrow-group'));
+    const groups = diffIntents(base, head);
+    expect(groups.connectivity).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ label: 'web (old definition)' }), to: expect.objectContaining({ label: 'api' }), port: 'tcp/8080', before: 'allow', after: 'deny' }));
+    const pods = diffIntents(base, head, shopInventory());
+    expect(pods.connectivity).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ label: 'web', kind: 'group' }), to: expect.objectContaining({ label: 'api' }), port: 'tcp/8080', before: 'allow', after: 'deny', podPairs: 6 }));
+  });
+
   it('the same intents give no changes', () => {
     const report = diffIntents(base, compiled(baseTexts()), shopInventory());
     expect(report.summary.total).toBe(0);

@@ -24,6 +24,8 @@ export const edits = {
   'tighten-cidr': replace('cidr 172.16.0.0/16', 'cidr 172.16.1.0/24'),
   'move-fixed-ip': replace('fixed-ip shop/legacy-0 10.1.0.5', 'fixed-ip shop/legacy-0 10.1.0.9'),
   'change-rate': replace('egress 100M', 'egress 50M'),
+  /** web keeps only the pods labelled tier=front (the inventory has none). */
+  'narrow-group': replace('pods app = web in namespace shop', 'pods app = web, tier = front in namespace shop'),
 } as const;
 
 export type EditName = keyof typeof edits;
