@@ -11,8 +11,8 @@ import { decide, groupLabel, podClasses, portLabel, ruleView, sourceOf, VersionM
 import { tenantOfNamespace } from '../ir/selector.js';
 
 /** Caps that keep the page readable (and its size bounded). */
-export const MAX_MATRIX_CLASSES = 40;
-export const MAX_MATRIX_PORTS = 12;
+const MAX_MATRIX_CLASSES = 40;
+const MAX_MATRIX_PORTS = 12;
 
 export interface MatrixAxis {
   key: string;

@@ -35,7 +35,7 @@ const RULE_FIELDS = ['action', 'ports', 'from', 'to', 'tier', 'priority', 'log',
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function emptyIr(): Ir {
+function emptyIr(): Ir {
   return { version: IR_VERSION, clusters: [], tenants: [], groups: [], rules: [], networkPolicies: [], pools: [], fixedIps: [], egressGateways: [], rateLimits: [], sources: {} };
 }
 
@@ -52,7 +52,7 @@ export function portLabel(p: IrPort): string {
   return p.endPort !== undefined && p.endPort !== p.port ? `${p.protocol}/${p.port}-${p.endPort}` : `${p.protocol}/${p.port}`;
 }
 
-export const groupName = (id: string): string => (id.startsWith('group:') ? id.slice('group:'.length) : id);
+const groupName = (id: string): string => (id.startsWith('group:') ? id.slice('group:'.length) : id);
 
 export function ruleView(ir: Ir, r: IrRule): RuleView {
   const source = sourceOf(ir, r.id);

@@ -42,7 +42,7 @@ export interface EndpointSet {
 }
 
 /** An address outside every cluster, standing for "anywhere" (TEST-NET-3). */
-export const WORLD_IP = '203.0.113.1';
+const WORLD_IP = '203.0.113.1';
 
 function cidrRangesOf(irs: readonly Ir[]): AddressRange[] {
   const out: AddressRange[] = [];
