@@ -189,18 +189,33 @@ function candidatePairs(base: VersionModel, head: VersionModel, set: EndpointSet
   return { pairs: [...pairs].sort((a, b) => a - b), capped };
 }
 
-function pairChanges(base: VersionModel, head: VersionModel, set: EndpointSet, src: number, dst: number): RawChange[] {
+type PairOutcome = { port: PortInterval; value: { before: Outcome; after: Outcome } };
+
+/**
+ * The changed port intervals of one endpoint pair. Without NetworkPolicies in play, the
+ * evaluator's answer depends only on the narrowed rule lists (they hold exactly the rules
+ * whose sides contain both endpoints) and the destination's named ports, so pairs with the
+ * same lists share one evaluation (`memo`).
+ */
+function pairChanges(base: VersionModel, head: VersionModel, set: EndpointSet, src: number, dst: number, memo: Map<string, PairOutcome[]>): RawChange[] {
   const nb = base.narrowed(src, dst);
   const nh = head.narrowed(src, dst);
   const s = set.endpoints[src]!;
   const d = set.endpoints[dst]!;
-  const probes = probeIntervals([...portsOf(nb.rules, nb.netpols), ...portsOf(nh.rules, nh.netpols)], d);
-  const outcomes = probes.map((port) => ({ port, value: { before: decide(nb, s, d, port), after: decide(nh, s, d, port) } }));
-  const same = (x: { before: Outcome; after: Outcome }, y: { before: Outcome; after: Outcome }): boolean =>
-    x.before.verdict === y.before.verdict && x.after.verdict === y.after.verdict && x.before.by.id === y.before.by.id && x.after.by.id === y.after.by.id;
-  return mergeIntervals(outcomes, same)
-    .filter((o) => o.value.before.verdict !== o.value.after.verdict)
-    .map((o) => ({ src, dst, port: o.port, before: o.value.before, after: o.value.after }));
+  const key =
+    nb.netpols.length || nh.netpols.length
+      ? undefined
+      : `${nb.rules.map((r) => r.id).join(',')}|${nh.rules.map((r) => r.id).join(',')}|${d.pod?.ports.map((p) => `${p.name ?? ''}/${p.protocol}/${p.port}`).join(',') ?? ''}`;
+  let changed = key === undefined ? undefined : memo.get(key);
+  if (!changed) {
+    const probes = probeIntervals([...portsOf(nb.rules, nb.netpols), ...portsOf(nh.rules, nh.netpols)], d);
+    const outcomes = probes.map((port) => ({ port, value: { before: decide(nb, s, d, port), after: decide(nh, s, d, port) } }));
+    const same = (x: { before: Outcome; after: Outcome }, y: { before: Outcome; after: Outcome }): boolean =>
+      x.before.verdict === y.before.verdict && x.after.verdict === y.after.verdict && x.before.by.id === y.before.by.id && x.after.by.id === y.after.by.id;
+    changed = mergeIntervals(outcomes, same).filter((o) => o.value.before.verdict !== o.value.after.verdict);
+    if (key !== undefined) memo.set(key, changed);
+  }
+  return changed.map((o) => ({ src, dst, port: o.port, before: o.value.before, after: o.value.after }));
 }
 
 /**
@@ -331,7 +346,8 @@ function diffConnectivity(base: Ir, head: Ir, inventory: Inventory | undefined, 
   const { pairs, capped } = candidatePairs(baseModel, headModel, set, changedRules);
   const n = set.endpoints.length;
   const raw: RawChange[] = [];
-  for (const p of pairs) raw.push(...pairChanges(baseModel, headModel, set, Math.floor(p / n), p % n));
+  const memo = new Map<string, PairOutcome[]>();
+  for (const p of pairs) raw.push(...pairChanges(baseModel, headModel, set, Math.floor(p / n), p % n, memo));
   const notes = [...set.notes];
   if (capped) notes.push(`connectivity: more than ${MAX_PAIRS} endpoint pairs are touched by the changes; only the first ${MAX_PAIRS} were evaluated`);
   return { level, changes: summarise(level, baseModel, headModel, set, raw), notes };
