@@ -67,6 +67,11 @@ describe('netintent diff', () => {
     const broken = await netintent(['diff', 'intents', 'broken.intent'], repo);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('NI2001');
+    const json = await netintent(['diff', 'intents', 'broken.intent', '--format', 'json'], repo);
+    expect(json.code).toBe(1);
+    const parsed = JSON.parse(json.stdout) as { version: string; diagnostics: { code: string }[] };
+    expect(parsed.version).toBe('netintent.dev/diagnostics/v1');
+    expect(parsed.diagnostics.map((d) => d.code)).toContain('NI2001');
   });
 
   it('a bad --format is a usage error', async () => {

@@ -37,7 +37,8 @@ export function registerDiff(program: Command, io: CliIo): void {
       const inv = opts.inventory ? readInventoryFile(io, opts.inventory) : undefined;
       const failed = [...(base.ir ? [] : base.diagnostics), ...(head.ir ? [] : head.diagnostics), ...(inv?.diagnostics ?? [])];
       if (hasErrors(failed)) {
-        reportDiagnostics(io, sortDiagnostics(failed));
+        // Like every command: machine output gets the diagnostics as JSON, people get code frames.
+        reportDiagnostics(io, sortDiagnostics(failed), opts.format === 'json' ? 'json' : 'human');
         throw new ExitError(EXIT_INPUT);
       }
       const report = diffIntents(base, head, inv?.inventory);
