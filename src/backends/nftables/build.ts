@@ -23,7 +23,7 @@ import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
 import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
-import { familyOf, type Family } from '../../ir/address.js';
+import { familyOf, ipToBigInt, type Family } from '../../ir/address.js';
 import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
 import { comment, shortHash, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
 
@@ -123,14 +123,14 @@ export class NodeRulesetBuilder {
     this.buildNetworkPolicies();
     // Which rules concern each local pod IP, by direction: computed once per distinct rule
     // side (the members of a side are tested against the few local IPs, not all pods).
-    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip })));
+    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip, value: ipToBigInt(ip) })));
     const sideMembers = new Map<string, string[]>();
     const membersOf = (ids: readonly string[]): string[] => {
       const key = [...new Set(ids)].sort().join(',');
       let members = sideMembers.get(key);
       if (!members) {
-        const set = this.resolver.groupUnion(ids);
-        sideMembers.set(key, (members = local.filter((l) => setContains(set, l.ip)).map((l) => l.ip)));
+        const contains = this.sideContains(ids);
+        sideMembers.set(key, (members = local.filter((l) => contains(l.ip, l.value)).map((l) => l.ip)));
       }
       return members;
     };
@@ -159,9 +159,14 @@ export class NodeRulesetBuilder {
       if (rule.l7 && !rule.l4Only && (rule.l7.http.length || rule.l7.kafka.length || rule.l7.dns.length)) {
         this.diagnostics.push(diag('NI5001', undefined, [TARGET, 'the L7 clause', rule.id, 'nftables matches L3/L4 only; route the rule through an L7 proxy target or mark it `l4-only`.']));
       }
-      const unresolved = new Set([...this.resolver.groupUnion(rule.from).unresolved, ...this.resolver.groupUnion(rule.to).unresolved]);
+      const unresolved = new Set(
+        this.resolver
+          .flatMembers([...rule.from, ...rule.to])
+          .members.filter((m) => m.kind === 'fqdn' || ((m.kind === 'pods' || m.kind === 'service') && m.cluster !== undefined))
+          .flatMap((m) => this.resolver.member(m).unresolved),
+      );
       for (const what of [...unresolved].sort()) {
-        this.diagnostics.push(diag('NI5003', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
+        this.diagnostics.push(diag('NI5020', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
       }
     }
   }
@@ -200,6 +205,29 @@ export class NodeRulesetBuilder {
     return out;
   }
 
+  /** Members written as a complement: pods of the namespaces outside a tenant. */
+  private static complementOf(m: IrMember): Extract<IrMember, { kind: 'pods' }> | undefined {
+    return m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined ? m : undefined;
+  }
+
+  /** The two sets a `notTenant` member is written with: its pods everywhere, and those of the tenant. */
+  private complementParts(m: Extract<IrMember, { kind: 'pods' }>): { everywhere: IrMember; inside: IrMember; tenant: string } {
+    const tenant = (m.scope as { tenant: string }).tenant;
+    return { everywhere: { ...m, scope: { kind: 'all' } }, inside: { ...m, scope: { kind: 'tenant', tenant } }, tenant };
+  }
+
+  /** Membership test for one side of a rule, without materialising complements (nearly every pod, once per tenant). */
+  private sideContains(groupIds: readonly string[]): (ip: string, value: bigint) => boolean {
+    const { any, members } = this.resolver.flatMembers(groupIds);
+    if (any) return () => true;
+    const plain = this.resolver.memberUnion(members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined));
+    const complements = members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? []).map((m) => {
+      const { everywhere, inside } = this.complementParts(m);
+      return { everywhere: this.resolver.member(everywhere), inside: this.resolver.member(inside) };
+    });
+    return (ip, value) => setContains(plain, ip, value) || complements.some((c) => setContains(c.everywhere, ip, value) && !setContains(c.inside, ip, value));
+  }
+
   /**
    * Address clauses for one side of a rule (a union of groups), ORed as separate lines.
    * Members scoped to the namespaces *outside* a tenant are written as a complement,
@@ -220,13 +248,10 @@ export class NodeRulesetBuilder {
   private sideMatchesUncached(key: string, groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
     const { any, members } = this.resolver.flatMembers(groupIds);
     if (any) return [''];
-    const isComplement = (m: IrMember): boolean => m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined;
-    const plain = members.filter((m) => !isComplement(m));
+    const plain = members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined);
     const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
-    for (const m of members.filter(isComplement) as Extract<IrMember, { kind: 'pods' }>[]) {
-      const tenant = (m.scope as { tenant: string }).tenant;
-      const everywhere: IrMember = { ...m, scope: { kind: 'all' } };
-      const inside: IrMember = { ...m, scope: { kind: 'tenant', tenant } };
+    for (const m of members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? [])) {
+      const { everywhere, inside, tenant } = this.complementParts(m);
       const podsText = `pods{${m.selector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}${m.network ? ` on ${m.network}` : ''}`;
       const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), true, family, field, `${podsText} in every namespace`);
       const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), true, family, field, `${podsText} of tenant ${tenant}`);
@@ -239,7 +264,7 @@ export class NodeRulesetBuilder {
    * Port clauses of a rule. Named ports resolve on the destination pod: on the fixed
    * local pod for ingress profiles, through an `addr . proto . port` set otherwise.
    */
-  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: AddressSet, what: string): PortMatch[] {
+  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: () => AddressSet, what: string): PortMatch[] {
     if (ports === null || ports.length === 0) return [{ expr: '', pinsAddress: false }];
     const out: PortMatch[] = [];
     const numeric = new Map<string, string[]>();
@@ -263,7 +288,7 @@ export class NodeRulesetBuilder {
             } else {
               const name = `n_${shortHash(`${peerKey}|${proto}/${p.name}`)}_${family}`;
               if (!this.ruleset.sets.has(name)) {
-                const elements = this.resolver.namedPortTargets(peerKey, peerSet, p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
+                const elements = this.resolver.namedPortTargets(peerKey, peerSet(), p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
                 this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
               }
               out.push({ expr: `${ipKw(family)} daddr . meta l4proto . th dport @${name}`, pinsAddress: true });
@@ -314,7 +339,8 @@ export class NodeRulesetBuilder {
         if (rule.tier !== tier) continue;
         const peerIds = dir === 'egress' ? rule.to : rule.from;
         const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
-        const peerSet = this.resolver.groupUnion(peerIds);
+        // Resolved only for named ports toward varying destinations (a complement side would be nearly every pod).
+        const peerSet = (): AddressSet => this.resolver.groupUnion(peerIds);
         const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
         const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
         const addrs = this.sideMatches(peerIds, family, field, `groups ${groupsText}`);
@@ -393,7 +419,7 @@ export class NodeRulesetBuilder {
                   : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
               for (const { key, set, hosts, what } of peerSets) {
                 const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, what);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, () => set, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }
