@@ -71,7 +71,8 @@ function cutPoints(ranges: readonly AddressRange[]): Map<number, bigint[]> {
 
 function cellOf(cuts: Map<number, bigint[]>, ip: string): string {
   const family = familyOf(ip);
-  const list = cuts.get(family) ?? [];
+  const list = cuts.get(family);
+  if (!list) return `${family}:0`;
   const v = ipToBigInt(ip);
   let lo = 0;
   let hi = list.length;
@@ -130,20 +131,22 @@ function latestGroups(irs: readonly Ir[]): Map<string, IrGroup> {
 
 export function podClasses(inventory: Inventory, irs: readonly Ir[]): EndpointSet {
   const cuts = cutPoints(cidrRangesOf(irs));
-  const pods = inventory.pods
-    .filter((p) => !p.hostNetwork && p.ips.length > 0)
-    .sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const classes = new Map<string, Endpoint>();
   const taken = new Set<string>();
-  for (const pod of pods) {
+  for (const pod of inventory.pods) {
+    if (pod.hostNetwork || pod.ips.length === 0) continue;
     for (const ip of pod.ips) taken.add(ip);
+    const labels = labelText(pod.labels);
     const ports = pod.ports.map((p) => `${p.name ?? ''}/${p.protocol}/${p.port}`).join(',');
-    const key = `pods:${pod.namespace}|${labelText(pod.labels)}|${ports}|${pod.ips.map((ip) => cellOf(cuts, ip)).join(',')}`;
+    const key = `pods:${pod.namespace}|${labels}|${ports}|${pod.ips.map((ip) => cellOf(cuts, ip)).join(',')}`;
     const known = classes.get(key);
-    if (known) {
+    if (!known) classes.set(key, { key, label: `${pod.namespace} {${labels}}`, kind: 'pods', namespace: pod.namespace, ip: pod.ips[0]!, pod, pods: 1, members: [pod] });
+    else {
       known.pods++;
       known.members!.push(pod);
-    } else classes.set(key, { key, label: `${pod.namespace} {${labelText(pod.labels)}}`, kind: 'pods', namespace: pod.namespace, ip: pod.ips[0]!, pod, pods: 1, members: [pod] });
+      // The representative is the first pod by name, whatever the inventory's order.
+      if (pod.name < known.pod!.name) Object.assign(known, { pod, ip: pod.ips[0]! });
+    }
   }
   const endpoints = [...[...classes.values()].sort((a, b) => (a.key < b.key ? -1 : 1)), ...externalEndpoints(irs, cuts, taken)];
   return { endpoints, namespaces: inventory.namespaces, services: inventory.services, notes: [] };
