@@ -71,6 +71,13 @@ describe('diffIntents on scenario edits', () => {
     expect(pods.connectivity).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ label: 'web', kind: 'group' }), to: expect.objectContaining({ label: 'api' }), port: 'tcp/8080', before: 'allow', after: 'deny', podPairs: 6 }));
   });
 
+  it('the inventory order does not matter', () => {
+    const inventory = shopInventory();
+    const shuffled = { ...inventory, pods: [...inventory.pods].reverse(), namespaces: [...inventory.namespaces].reverse() };
+    const head = compiled(headTexts(...EDIT_NAMES));
+    expect(renderDiffJson(diffIntents(base, head, shuffled))).toBe(renderDiffJson(diffIntents(base, head, inventory)));
+  });
+
   it('the same intents give no changes', () => {
     const report = diffIntents(base, compiled(baseTexts()), shopInventory());
     expect(report.summary.total).toBe(0);
