@@ -362,19 +362,26 @@ export function diffIntents(base: DiffInput, head: DiffInput, inventory?: Invent
   const b = base.ir ?? emptyIr();
   const h = head.ir ?? emptyIr();
   const rules = diffRules(b, h);
-  const connectivity = diffConnectivity(b, h, inventory, new Set(rules.changed.map((c) => c.id)));
+  const tenants = diffElements(b, h, (ir) => ir.tenants);
+  const groups = diffElements(b, h, (ir) => ir.groups);
+  const networkPolicies = diffElements(b, h, (ir) => ir.networkPolicies);
+  // Verdicts depend only on rules, groups, tenants and NetworkPolicies: unchanged, skip the evaluation.
+  const verdictsMayChange = rules.added.length + rules.removed.length + rules.changed.length + tenants.length + groups.length + networkPolicies.length > 0;
+  const connectivity = verdictsMayChange
+    ? diffConnectivity(b, h, inventory, new Set(rules.changed.map((c) => c.id)))
+    : { level: inventory ? ('pods' as const) : ('groups' as const), changes: [], notes: [] };
   const report: Omit<DiffReport, 'summary'> = {
     version: DIFF_REPORT_VERSION,
     level: connectivity.level,
     rules,
     connectivity: connectivity.changes,
-    tenants: diffElements(b, h, (ir) => ir.tenants),
-    groups: diffElements(b, h, (ir) => ir.groups),
+    tenants,
+    groups,
     pools: diffElements(b, h, (ir) => ir.pools),
     fixedIps: diffElements(b, h, (ir) => ir.fixedIps),
     rateLimits: diffElements(b, h, (ir) => ir.rateLimits),
     egressGateways: diffElements(b, h, (ir) => ir.egressGateways),
-    networkPolicies: diffElements(b, h, (ir) => ir.networkPolicies),
+    networkPolicies,
     diagnostics: diffDiagnostics(base, head),
     notes: [...notes, ...connectivity.notes],
   };
