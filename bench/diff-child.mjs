@@ -1,5 +1,5 @@
 // Child process of diff.mjs: `netintent diff BASE HEAD --inventory F --format json`, phase by phase,
-// with wall time per phase and the process's peak RSS.
+// with wall time per phase, the process's CPU time and peak RSS.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { compileFiles } from '../dist/src/sources/index.js';
@@ -8,10 +8,14 @@ import { diffIntents, renderDiffJson, renderDiffMarkdown } from '../dist/src/rev
 
 const [base, head, inventoryFile] = process.argv.slice(2);
 const ms = {};
+const cpu = {};
 const phase = (name, f) => {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const out = f();
+  const c = process.cpuUsage(c0);
   ms[name] = Math.round(performance.now() - t0);
+  cpu[name] = Math.round((c.user + c.system) / 1000);
   return out;
 };
 const t0 = performance.now();
@@ -28,7 +32,10 @@ ms.total = Math.round(performance.now() - t0);
 console.log(
   JSON.stringify({
     ms,
+    cpu,
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    // CPU time is what a shared, loaded machine distorts least.
+    cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     rules: [b.ir.rules.length, h.ir.rules.length],
     pods: inv.inventory.pods.length,
     summary: report.summary,

@@ -49,10 +49,11 @@ try {
   const t0 = performance.now();
   const out = JSON.parse(execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 }));
   const wallMs = Math.round(performance.now() - t0);
-  console.log(`| rules (base / head, incl. isolation) | pods | wall incl. node start (ms) | peak RSS (MB) |`);
-  console.log(`|---:|---:|---:|---:|`);
-  console.log(`| ${out.rules.join(' / ')} | ${out.pods} | ${wallMs} | ${out.maxRssMb} |`);
-  console.log(`\nphases (ms): ${Object.entries(out.ms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`| rules (base / head, incl. isolation) | pods | wall incl. node start (ms) | CPU (ms) | peak RSS (MB) |`);
+  console.log(`|---:|---:|---:|---:|---:|`);
+  console.log(`| ${out.rules.join(' / ')} | ${out.pods} | ${wallMs} | ${out.cpuMs} | ${out.maxRssMb} |`);
+  console.log(`\nphases, wall (ms): ${Object.entries(out.ms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`phases, CPU (ms): ${Object.entries(out.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`summary: ${JSON.stringify(out.summary)}`);
   console.log(`output: JSON ${out.jsonBytes} bytes, Markdown ${out.markdownBytes} bytes`);
 } finally {
