@@ -90,12 +90,9 @@ export class VersionModel {
   private readonly sideMemo = new Map<string, Side>();
   private readonly fromSides: Side[];
   private readonly toSides: Side[];
-  /** Per endpoint: indices (ascending) of the rules whose from side / to side holds it explicitly. */
+  /** Per endpoint: the rules filed under their from side / to side (see the constructor). */
   private readonly byFrom: number[][];
   private readonly byTo: number[][];
-  /** Per rule: whether a side is `any` (then it is in no per-endpoint list). */
-  private readonly fromAny: boolean[];
-  private readonly toAny: boolean[];
   private readonly anyToAny: number[] = [];
   private readonly groupsById: Map<string, IrGroup>;
   private readonly groupClosure = new Map<number, IrGroup[]>();
@@ -135,14 +132,15 @@ export class VersionModel {
     this.byTo = endpoints.map(() => []);
     this.fromSides = ir.rules.map((r) => this.side(r.from));
     this.toSides = ir.rules.map((r) => this.side(r.to));
-    this.fromAny = this.fromSides.map((side) => side.any);
-    this.toAny = this.toSides.map((side) => side.any);
+    // Each rule is filed under its smaller side only (an `any` side counts as everything):
+    // isolation rules pair one tenant with "every pod outside it", and filing those under
+    // the big side would give every endpoint one entry per tenant.
     ir.rules.forEach((_, i) => {
       const from = this.fromSides[i]!;
       const to = this.toSides[i]!;
       if (from.any && to.any) this.anyToAny.push(i);
-      for (const e of from.members) this.byFrom[e]!.push(i);
-      for (const e of to.members) this.byTo[e]!.push(i);
+      else if (!from.any && (to.any || from.members.length <= to.members.length)) for (const e of from.members) this.byFrom[e]!.push(i);
+      else for (const e of to.members) this.byTo[e]!.push(i);
     });
   }
 
@@ -242,26 +240,11 @@ export class VersionModel {
     return { from: this.fromSides[index]!, to: this.toSides[index]! };
   }
 
-  /**
-   * Indices of the rules whose sides hold both endpoints, in rule order: the merge of the
-   * two endpoints' ascending lists, plus the rules with an `any` side (tenant isolation puts
-   * every endpoint in about one rule per tenant, so both lists are long: merge, not search).
-   */
+  /** Indices of the rules whose sides hold both endpoints, in rule order. */
   rulesFor(src: number, dst: number): number[] {
-    const from = this.byFrom[src] ?? NO_RULES;
-    const to = this.byTo[dst] ?? NO_RULES;
     const out: number[] = [...this.anyToAny];
-    for (const i of from) if (this.toAny[i]) out.push(i);
-    for (const i of to) if (this.fromAny[i]) out.push(i);
-    for (let a = 0, b = 0; a < from.length && b < to.length; ) {
-      if (from[a]! < to[b]!) a++;
-      else if (from[a]! > to[b]!) b++;
-      else {
-        out.push(from[a]!);
-        a++;
-        b++;
-      }
-    }
+    for (const i of this.byFrom[src] ?? NO_RULES) if (this.sideContains(this.toSides[i]!, dst)) out.push(i);
+    for (const i of this.byTo[dst] ?? NO_RULES) if (this.sideContains(this.fromSides[i]!, src)) out.push(i);
     return out.sort((x, y) => x - y);
   }
 
