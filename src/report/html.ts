@@ -45,7 +45,7 @@ function matrixSection(model: ReportModel): string {
       const from = model.axis[i]!;
       const cells = row.map((c, j) => {
         const to = model.axis[j]!;
-        const title = `${from.label} → ${to.label} ${m.port}: ${c.verdict} by ${c.by}${c.source ? ` (${c.source})` : ''}`;
+        const title = `${c.verdict} by ${c.by}${c.source ? ` (${c.source})` : ''}`;
         return `<td class="v-${c.verdict}" data-from="${esc(from.label)}" data-to="${esc(to.label)}" data-port="${esc(m.port)}" data-verdict="${c.verdict}" data-rule="${esc(c.by)}" title="${esc(title)}"><a href="#${anchorId(c.by.split(',')[0]!)}">${VERDICT_MARK[c.verdict] ?? '?'}</a></td>`;
       });
       return `<tr><th class="row" title="${esc(from.label)} (${from.pods} pods)">${esc(from.label)}</th>${cells.join('')}</tr>`;

@@ -4,7 +4,7 @@
  * reference evaluator), the group graph, IP pool usage and rate limits.
  */
 import type { Verdict } from '../explain/index.js';
-import { ANY_GROUP_ID, type Ir, type IrPort } from '../ir/types.js';
+import { ANY_GROUP_ID, type Ir, type IrGroup, type IrPort } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { familyOf, ipToBigInt } from '../ir/address.js';
 import { decide, groupLabel, podClasses, portLabel, ruleView, sourceOf, VersionModel, type PortInterval, type RuleView } from '../review/index.js';
@@ -13,6 +13,7 @@ import { tenantOfNamespace } from '../ir/selector.js';
 /** Caps that keep the page readable (and its size bounded). */
 const MAX_MATRIX_CLASSES = 40;
 const MAX_MATRIX_PORTS = 12;
+const MAX_GRAPH_NODES = 150;
 
 export interface MatrixAxis {
   key: string;
@@ -86,21 +87,38 @@ function matrixPorts(ir: Ir): { label: string; probe: PortInterval }[] {
 }
 
 function poolUsage(ir: Ir, inventory: Inventory): PoolUsage[] {
-  const addresses = inventory.pods.flatMap((p) => (p.hostNetwork ? [] : [...p.ips, ...p.networks.flatMap((n) => n.ips)]));
-  const values = addresses.map((ip) => ({ family: familyOf(ip), value: ipToBigInt(ip) }));
+  // Addresses per family, sorted once: a pool range's usage is two binary searches.
+  const sorted = new Map<number, bigint[]>();
+  for (const p of inventory.pods) {
+    if (p.hostNetwork) continue;
+    for (const ip of [...p.ips, ...p.networks.flatMap((n) => n.ips)]) {
+      const list = sorted.get(familyOf(ip)) ?? [];
+      list.push(ipToBigInt(ip));
+      sorted.set(familyOf(ip), list);
+    }
+  }
+  for (const list of sorted.values()) list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const firstAtLeast = (list: readonly bigint[], v: bigint): number => {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   return ir.pools.map((pool) => {
-    const ranges = pool.ranges.map((r) => ({ first: ipToBigInt(r.first), last: ipToBigInt(r.last) }));
-    const used = values.filter((v) => v.family === pool.family && ranges.some((r) => v.value >= r.first && v.value <= r.last)).length;
+    const list = sorted.get(pool.family) ?? [];
+    const used = pool.ranges.reduce((n, r) => n + firstAtLeast(list, ipToBigInt(r.last) + 1n) - firstAtLeast(list, ipToBigInt(r.first)), 0);
     const source = sourceOf(ir, pool.id);
     return { id: pool.id, name: pool.name, ...(pool.tenant ? { tenant: pool.tenant } : {}), size: pool.size, used, ranges: pool.ranges.map((r) => (r.first === r.last ? r.first : `${r.first}–${r.last}`)), ...(source ? { source } : {}) };
   });
 }
 
-function groupGraph(ir: Ir): ReportModel['graph'] {
-  const named = ir.groups.filter((g) => g.id !== ANY_GROUP_ID);
-  const tenantOfGroup = (id: string): string | undefined => {
-    const g = ir.groups.find((x) => x.id === id);
-    const m = g?.members.find((x) => x.kind === 'pods');
+function groupGraph(ir: Ir, notes: string[]): ReportModel['graph'] {
+  const tenantOfGroup = (g: IrGroup): string | undefined => {
+    const m = g.members.find((x) => x.kind === 'pods');
     if (!m || m.kind !== 'pods') return undefined;
     if (m.scope.kind === 'tenant') return m.scope.tenant;
     if (m.scope.kind !== 'names') return undefined;
@@ -108,16 +126,18 @@ function groupGraph(ir: Ir): ReportModel['graph'] {
     return tenantOfNamespace(ir, { name: ns, labels: { 'kubernetes.io/metadata.name': ns } })?.name;
   };
   const used = new Set(ir.rules.flatMap((r) => [...r.from, ...r.to]));
-  const nodes: GraphNode[] = named
+  const candidates = ir.groups
     // "Everything outside tenant T" (the far side of isolation rules) would only clutter the graph.
-    .filter((g) => used.has(g.id) && !g.members.every((m) => m.kind === 'pods' && m.scope.kind === 'notTenant'))
-    .map((g) => {
-      const tenant = tenantOfGroup(g.id);
-      return { id: g.id, label: groupLabel(g), ...(tenant ? { tenant } : {}) };
-    });
+    .filter((g) => g.id !== ANY_GROUP_ID && used.has(g.id) && !g.members.every((m) => m.kind === 'pods' && m.scope.kind === 'notTenant'));
+  if (candidates.length > MAX_GRAPH_NODES) notes.push(`The graph shows the first ${MAX_GRAPH_NODES} of ${candidates.length} groups that rules name.`);
+  const nodes: GraphNode[] = candidates.slice(0, MAX_GRAPH_NODES).map((g) => {
+    const tenant = tenantOfGroup(g);
+    return { id: g.id, label: groupLabel(g), ...(tenant ? { tenant } : {}) };
+  });
   if (used.has(ANY_GROUP_ID)) nodes.push({ id: ANY_GROUP_ID, label: 'any' });
+  const shown = new Set(nodes.map((n) => n.id));
   const edges: GraphEdge[] = [];
-  for (const r of ir.rules) for (const from of r.from) for (const to of r.to) edges.push({ from, to, action: r.action, rule: r.id });
+  for (const r of ir.rules) for (const from of r.from) for (const to of r.to) if (shown.has(from) && shown.has(to)) edges.push({ from, to, action: r.action, rule: r.id });
   return { nodes, edges };
 }
 
@@ -154,7 +174,7 @@ export function buildReport(ir: Ir, inventory: Inventory): ReportModel {
       const source = sourceOf(ir, np.id);
       return { id: np.id, namespace: np.namespace, name: np.name, ...(source ? { source } : {}) };
     }),
-    graph: groupGraph(ir),
+    graph: groupGraph(ir, notes),
     pools: poolUsage(ir, inventory),
     rateLimits: ir.rateLimits.map((r) => {
       const source = sourceOf(ir, r.id);
