@@ -242,19 +242,20 @@ function endpointRef(level: DiffReport['level'], model: VersionModel, set: Endpo
 }
 
 /** One protocol's changed intervals as one label; mostly-open ranges read as "all except". */
-function portsLabel(intervals: readonly PortInterval[]): string {
+function portsLabel(intervals: readonly PortInterval[], portNames?: ReadonlyMap<string, string>): string {
   const sorted = [...intervals].sort((a, b) => a.lo - b.lo);
   const protocol = sorted[0]!.protocol;
+  const text = (i: PortInterval): string => (i.lo === i.hi && portNames?.get(`${protocol}/${i.lo}`)) || portIntervalLabel(i);
   if (protocol === 'icmp' || protocol === 'icmpv6') return sorted.map(portIntervalLabel).join(', ');
   const covered = sorted.reduce((n, i) => n + i.hi - i.lo + 1, 0);
-  if (covered < 32768 || covered === 65535) return sorted.map(portIntervalLabel).join(', ');
-  const holes: string[] = [];
+  if (covered < 32768 || covered === 65535) return sorted.map(text).join(', ');
+  const holes: PortInterval[] = [];
   let next = 1;
-  for (const i of [...sorted, { lo: 65536, hi: 65536 }]) {
-    if (i.lo > next) holes.push(i.lo - 1 === next ? `${next}` : `${next}-${i.lo - 1}`);
+  for (const i of [...sorted, { protocol, lo: 65536, hi: 65536 }]) {
+    if (i.lo > next) holes.push({ protocol, lo: next, hi: i.lo - 1 });
     next = i.hi + 1;
   }
-  return `${protocol}/* except ${holes.join(', ')}`;
+  return `${protocol}/* except ${holes.map((h) => text(h).replace(`${protocol}/`, '')).join(', ')}`;
 }
 
 interface Line {
@@ -302,7 +303,7 @@ function summarise(level: DiffReport['level'], base: VersionModel, head: Version
     };
     const from = ref('from', c.src);
     const to = ref('to', c.dst);
-    const port = portsLabel(changes.map((x) => x.port));
+    const port = portsLabel(changes.map((x) => x.port), set.portNames);
     const tenant = to.tenant ?? from.tenant ?? '';
     const key = [tenant, from.label, to.label, port, c.before.verdict, c.after.verdict, c.before.by.id, c.after.by.id].join('\u0000');
     const names = { from: new Set(from.kind === 'namespace' ? [from.label] : []), to: new Set(to.kind === 'namespace' ? [to.label] : []) };

@@ -39,6 +39,8 @@ export interface EndpointSet {
   namespaces: InventoryNamespace[];
   services: Inventory['services'];
   notes: string[];
+  /** Group level: the synthetic number of each named port (`tcp/60000` → `tcp/http`). */
+  portNames?: ReadonlyMap<string, string>;
 }
 
 /** An address outside every cluster, standing for "anywhere" (TEST-NET-3). */
@@ -251,6 +253,19 @@ export function groupEndpoints(irs: readonly Ir[]): EndpointSet {
       if (latest && canonicalJson(latest.members) !== canonicalJson(g.members)) definitions.push({ g, before: true });
     }
   }
+  // Synthetic pods declare every named port the intents use (numbered from 60000), so that
+  // named-port rules apply at group level; labels map the numbers back to the names.
+  const named = new Set<string>();
+  for (const ir of irs) {
+    for (const p of [...ir.rules.flatMap((r) => r.ports), ...ir.networkPolicies.flatMap((np) => [...np.ingress, ...np.egress].flatMap((r) => r.ports ?? []))]) {
+      if (p.name !== undefined && (p.protocol === 'tcp' || p.protocol === 'udp' || p.protocol === 'sctp')) named.add(`${p.protocol}/${p.name}`);
+    }
+  }
+  const containerPorts = [...named].sort().map((text, i) => {
+    const [protocol, name] = text.split('/') as ['tcp' | 'udp' | 'sctp', string];
+    return { name, protocol, port: 60000 + i };
+  });
+  const portNames = new Map(containerPorts.map((p) => [`${p.protocol}/${p.port}`, `${p.protocol}/${p.name}`]));
   const placed = new Set<string>();
   for (const { g, before } of definitions) {
     const member = podMember(g, 0);
@@ -268,10 +283,10 @@ export function groupEndpoints(irs: readonly Ir[]): EndpointSet {
     placed.add(where);
     const n = endpoints.length + 1;
     const ip = `198.18.${n >> 8}.${n & 255}`;
-    const pod: InventoryPod = { namespace: ns, name: `~${g.name}`, uid: `~${g.name}`, labels, annotations: {}, ips: [ip], ports: [], networks: [], hostNetwork: false };
+    const pod: InventoryPod = { namespace: ns, name: `~${g.name}`, uid: `~${g.name}`, labels, annotations: {}, ips: [ip], ports: containerPorts, networks: [], hostNetwork: false };
     endpoints.push({ key: before ? `${g.id}@before` : g.id, label: before ? `${groupLabel(g)} (old definition)` : groupLabel(g), kind: 'group', namespace: ns, ip, pod, pods: 0 });
   }
   const taken = new Set(endpoints.map((e) => e.ip));
   endpoints.push(...externalEndpoints(irs, cutPoints(cidrRangesOf(irs)), taken));
-  return { endpoints, namespaces: [...namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), services: [], notes };
+  return { endpoints, namespaces: [...namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), services: [], notes, portNames };
 }

@@ -71,6 +71,16 @@ describe('diffIntents on scenario edits', () => {
     expect(pods.connectivity).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ label: 'web', kind: 'group' }), to: expect.objectContaining({ label: 'api' }), port: 'tcp/8080', before: 'allow', after: 'deny', podPairs: 6 }));
   });
 
+  it('named ports: at group level every group is taken to declare them; at pod level they resolve on the pods', () => {
+    const head = compiled(baseTexts().map((f) => ({ ...f, text: f.text.replace('allow web -> api on tcp/8080', 'allow web -> api on tcp/8080, tcp/metrics') })));
+    const groups = diffIntents(base, head);
+    expect(groups.connectivity.map((c) => [c.from.label, c.to.label, c.port, c.before, c.after])).toEqual([['web', 'api', 'tcp/metrics', 'deny', 'allow']]);
+    const inventory = shopInventory();
+    expect(diffIntents(base, head, inventory).connectivity).toEqual([]);
+    for (const p of inventory.pods) if (p.labels.app === 'api') p.ports = [{ name: 'metrics', port: 9100, protocol: 'tcp' }];
+    expect(diffIntents(base, head, inventory).connectivity.map((c) => [c.from.label, c.to.label, c.port, c.podPairs])).toEqual([['web', 'api', 'tcp/9100', 6]]);
+  });
+
   it('the inventory order does not matter', () => {
     const inventory = shopInventory();
     const shuffled = { ...inventory, pods: [...inventory.pods].reverse(), namespaces: [...inventory.namespaces].reverse() };
