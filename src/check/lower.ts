@@ -81,6 +81,7 @@ export class Lowering {
   private readonly groupMembersOnlyPods = new Map<string, boolean>();
   /** Address claims of pools and fixed IPs, for overlap and ownership checks. */
   private readonly claims: AddressClaim[] = [];
+  private namespaceOwners: Map<string, string> | undefined;
 
   constructor(decls: readonly A.Decl[]) {
     const seenNetpols = new Map<string, A.NetworkPolicyDecl>();
@@ -477,6 +478,8 @@ export class Lowering {
         log: r.log,
         origin: 'intent',
       };
+      this.checkFqdnSources(r.from, rule.from);
+      if (r.l7 && r.action !== 'allow') this.diagnostics.push(diag('NI5011', r.l7.span, [r.action]));
       if (r.l7) {
         const l7 = this.l7(r.l7, rule.ports);
         if (l7) rule.l7 = l7;
@@ -485,6 +488,29 @@ export class Lowering {
       if (r.l4Only) rule.l4Only = true;
       return rule;
     });
+  }
+
+  /** FQDN members reached through a rule's `from` (directly or through nested groups). */
+  private checkFqdnSources(peers: readonly A.Peer[], ids: readonly string[]): void {
+    const seen = new Set<string>();
+    const fqdnOf = (id: string): string | undefined => {
+      if (seen.has(id)) return undefined;
+      seen.add(id);
+      for (const m of this.irGroups.get(id)?.members ?? []) {
+        if (m.kind === 'fqdn') return m.pattern;
+        if (m.kind === 'group') {
+          const nested = fqdnOf(m.group);
+          if (nested) return nested;
+        }
+      }
+      return undefined;
+    };
+    for (const id of ids) {
+      const pattern = fqdnOf(id);
+      if (!pattern) continue;
+      const peer = peers.find((p) => (p.kind === 'group' ? `group:${p.name.value}` === id : p.kind === 'inline')) ?? peers[0]!;
+      this.diagnostics.push(diag('NI5010', peer.span, [pattern]));
+    }
   }
 
   private l7(c: A.L7Clause, ports: I.IrPort[]): I.IrL7 | undefined {
@@ -666,11 +692,16 @@ export class Lowering {
     }
   }
 
+  /** Tenant owning a namespace by name (selector-owned namespaces are known only with an inventory). */
   private tenantOfNamespaceName(ns: string): string | undefined {
-    for (const t of this.tenants.byName.values()) {
-      if (t.namespaces.kind === 'names' && t.namespaces.names.some((n) => n.value === ns)) return t.name.value;
+    if (!this.namespaceOwners) {
+      this.namespaceOwners = new Map();
+      for (const t of this.tenants.byName.values()) {
+        if (t.namespaces.kind !== 'names') continue;
+        for (const n of t.namespaces.names) if (!this.namespaceOwners.has(n.value)) this.namespaceOwners.set(n.value, t.name.value);
+      }
     }
-    return undefined;
+    return this.namespaceOwners.get(ns);
   }
 
   private fixedIp(f: A.FixedIpDecl): I.IrFixedIp | undefined {

@@ -190,3 +190,15 @@ describe('check: lowering', () => {
     );
   });
 });
+
+describe('check: what no backend can enforce', () => {
+  it('FQDN peers as sources, also through nested groups', () => {
+    expect(diagnosticsOf('group ext { fqdn "*.example.com" }\ngroup outer { group ext }\npolicy p {\n  allow outer -> any\n  allow any -> ext\n}\n')).toEqual([
+      'NI5010 f0.intent:4:9 FQDN peer "*.example.com" is used as a source; no backend can enforce that.',
+    ]);
+  });
+
+  it('L7 clauses on deny rules', () => {
+    expect(diagnosticsOf('policy p {\n  deny any -> any on tcp/80 http { GET "/x" }\n}\n')).toEqual([expect.stringMatching(/^NI5011 f0.intent:2:\d+ L7 clause on a deny rule/)]);
+  });
+});
