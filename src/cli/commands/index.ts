@@ -1,8 +1,9 @@
 import type { CommandModule } from '../program.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
+import { registerExplain, registerMatrix } from './explain.js';
 import { registerFmt } from './fmt.js';
 import { registerImport } from './import.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport];
+export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerExplain, registerMatrix];
