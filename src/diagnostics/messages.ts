@@ -81,6 +81,15 @@ export const messages = {
   NI6003: { severity: 'error', text: 'Unknown node "{0}".', help: 'Nodes in the inventory: {1}.' },
   NI6004: { severity: 'warning', text: 'Pod {0}: unreadable network-status annotation: {1}.', help: 'The annotation k8s.v1.cni.cncf.io/network-status must be a JSON list.' },
 
+  // NI8xxx: node runtime. NI83xx: L7 enforcement on the node (HAProxy for HTTP, dnsmasq for DNS/FQDN).
+  NI8301: { severity: 'error', text: 'Target "{0}" cannot enforce the Kafka clause of rule "{1}": the node has no Kafka-aware proxy, so it would only check the port.', help: 'Either drop the Kafka clause, or accept port-level enforcement explicitly with `l4-only` on the rule (check then reports NI4010).' },
+  NI8302: { severity: 'error', text: 'HTTP path regex {0} of rule "{1}" would be read differently by HAProxy (PCRE2): {2}.', help: 'Write the construct portably: escape only punctuation, use [\\s\\S] for "any character", and avoid JavaScript-only escapes.' },
+  NI8303: { severity: 'error', text: 'Invalid HTTP {0} {1} in rule "{2}": {3}.', help: 'Header names are RFC 9110 tokens; values and hosts cannot hold control characters.' },
+  NI8304: { severity: 'error', text: 'DNS pattern "{0}" of rule "{1}" cannot be enforced by dnsmasq: {2}.', help: 'Use an exact name, "*.domain", "*domain" (any prefix, Antrea) or "*" (everything).' },
+  NI8305: { severity: 'warning', text: 'DNS pattern "{0}" of rule "{1}" is enforced as every subdomain of {2} at any depth (Cilium allows one label).', help: 'dnsmasq matches whole suffixes; list the names explicitly for one-label precision.' },
+  NI8306: { severity: 'error', text: 'Rule "{0}" needs the L7 proxy for traffic from CIDR sources, but earlier rule "{1}" also decides traffic to {2}; the proxy path would bypass it.', help: 'Use pod selectors as sources of L7 rules, or make the earlier rule not overlap the L7 destination.' },
+  NI8307: { severity: 'error', text: 'L7 proxy {0} on node "{1}" is down: {2}.', help: 'Install the Debian package {3}; while the proxy is down, the L7-guarded ports stay closed.' },
+
   // NI9xxx: usage, I/O, internal
   NI9001: { severity: 'error', text: 'Cannot read {0}: {1}.', help: 'Check that the path exists and is readable.' },
   NI9002: { severity: 'error', text: 'No intent files found in {0}.', help: 'Pass .intent files, IntentSet/NetworkPolicy .yaml files or directories holding them.' },
