@@ -15,7 +15,9 @@ export function pcreDifference(source: string): string | undefined {
     if (c === '\\') {
       const next = source[i + 1];
       if (next === undefined) return 'a trailing backslash';
-      if (/[A-Za-z]/.test(next) && !PORTABLE_LETTER_ESCAPES.has(next)) {
+      // \k<name>: a named back-reference in both (JavaScript reads it so once the pattern names a group).
+      const namedBackref = next === 'k' && source[i + 2] === '<' && /\(\?<[A-Za-z_]/.test(source);
+      if (/[A-Za-z]/.test(next) && !PORTABLE_LETTER_ESCAPES.has(next) && !namedBackref) {
         // JavaScript reads an unknown letter escape as the letter; PCRE2 gives many of them
         // a meaning (\h, \R, \A, \z, \Q…\E, \p{…}) or rejects them (\u, \c in classes).
         return `the escape \\${next} (JavaScript reads it as "${next}", PCRE2 does not)`;
