@@ -88,6 +88,7 @@ export const messages = {
   NI8304: { severity: 'error', text: 'DNS pattern "{0}" of rule "{1}" cannot be enforced by dnsmasq: {2}.', help: 'Use an exact name, "*.domain", "*domain" (any prefix, Antrea) or "*" (everything).' },
   NI8305: { severity: 'warning', text: 'DNS pattern "{0}" of rule "{1}" is enforced as every subdomain of {2} at any depth (Cilium allows one label).', help: 'dnsmasq matches whole suffixes; list the names explicitly for one-label precision.' },
   NI8306: { severity: 'error', text: 'Rule "{0}" needs the L7 proxy for traffic from CIDR sources, but earlier rule "{1}" also decides traffic to {2}; the proxy path would bypass it.', help: 'Use pod selectors as sources of L7 rules, or make the earlier rule not overlap the L7 destination.' },
+  NI8308: { severity: 'warning', text: 'FQDN peer "{0}" of rule "{1}" learns addresses only for {2} and its subdomains; other names ending in {2} stay blocked.', help: 'dnsmasq feeds nft sets by whole DNS labels; list such names as their own FQDN peers.' },
   NI8307: { severity: 'error', text: 'L7 proxy {0} on node "{1}" is down: {2}.', help: 'Install the Debian package {3}; while the proxy is down, the L7-guarded ports stay closed.' },
 
   // NI9xxx: usage, I/O, internal

@@ -18,7 +18,7 @@ export interface HaproxyOptions {
   onState?(state: ProxyState, detail: string): void;
 }
 
-/** One master CLI command; the master answers and closes the connection. */
+/** One master CLI command and its answer (up to the empty line that ends it, or the close). */
 export function masterCommand(socket: string, command: string, timeoutMs = 3000): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(socket);
@@ -28,7 +28,11 @@ export function masterCommand(socket: string, command: string, timeoutMs = 3000)
       reject(new Error(`master CLI "${command}" timed out`));
     }, timeoutMs);
     s.on('connect', () => s.write(`${command}\n`));
-    s.on('data', (d) => (out += d.toString()));
+    s.on('data', (d) => {
+      out += d.toString();
+      // An answer ends with an empty line; the master keeps the connection open after it.
+      if (out.endsWith('\n\n')) s.end();
+    });
     s.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

@@ -3,7 +3,9 @@
  * instance forwards only the allowed names to the rule's DNS servers; it has no default
  * upstream, so every other name is answered REFUSED. Subdomains of an exact name are
  * answered NXDOMAIN (`address=/*.name/`), since dnsmasq would otherwise forward them too.
- * Every instance also feeds the node's FQDN sets (`nftset=`) from the answers it relays.
+ * Every instance also feeds the node's FQDN sets (`nftset=`) from the answers it relays;
+ * dnsmasq 2.90 matches nftset domains by whole labels and takes no wildcard there, so the
+ * set of a pattern learns its domain and every subdomain (NI8308 for Antrea's `*domain`).
  *
  * Pattern semantics (docs/l7.md):
  *   `name`      exactly that name
@@ -93,7 +95,8 @@ function renderInstance(ir: Ir, plan: L7Plan, inst: DnsInstance, diagnostics: Di
   for (const [pattern, set] of plan.fqdnSets) {
     const shape = dnsPatternShape(pattern);
     if (shape.kind === 'unsupported' || shape.kind === 'all') continue; // reported with the nft sets (l7/nft.ts)
-    lines.push(`nftset=/${domainSpec(shape)}/4#${FAMILY}#${TABLE}#${set},6#${FAMILY}#${TABLE}#${set.replace(/_4$/, '_6')}`);
+    // nftset matches whole labels only (no wildcards): the domain and its subdomains.
+    lines.push(`nftset=/${shape.domain}/4#${FAMILY}#${TABLE}#${set},6#${FAMILY}#${TABLE}#${set.replace(/_4$/, '_6')}`);
   }
   return { instance: inst.name, port: inst.proxyPort, config: lines.join('\n') + '\n' };
 }

@@ -94,7 +94,7 @@ export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyOptions =
     `# netintent HAProxy configuration for node ${plan.node}: generated from the intents, do not edit.`,
     'global',
     '    master-worker',
-    `    maxconn ${opts.maxconn ?? 20000}`,
+    `    maxconn ${opts.maxconn ?? 4096}`,
     // Old workers finish their requests after a reload, but not forever.
     '    hard-stop-after 30s',
     '',

@@ -64,7 +64,8 @@ export function addL7ToRuleset(ir: Ir, inventory: Inventory, ruleset: NftRuleset
   ruleset.chains.set('l7_input', {
     name: 'l7_input',
     hook: 'type filter hook input priority filter; policy accept;',
-    rules: [`meta l4proto { tcp, udp } th dport @${L7_DOWN_SET} drop ${comment('L7 proxy down: its ports stay closed')}`],
+    // The node's own probes (over lo) still reach a proxy coming up.
+    rules: [`iif != lo meta l4proto { tcp, udp } th dport @${L7_DOWN_SET} drop ${comment('L7 proxy down: its ports stay closed')}`],
   });
 
   if (plan.closed6.length) {
@@ -80,10 +81,12 @@ export function addL7ToRuleset(ir: Ir, inventory: Inventory, ruleset: NftRuleset
   const resolver = new SelectorResolver(ir, inventory);
   for (const [pattern, set4] of plan.fqdnSets) {
     const shape = dnsPatternShape(pattern);
+    const rule = ir.rules.find((r) => resolver.groupUnion(r.to).unresolved.includes(`fqdn ${pattern}`))!;
+    const span = spanOfSource(ir.sources[rule.id]?.[0]);
     if (shape.kind === 'unsupported' || shape.kind === 'all') {
-      const rule = ir.rules.find((r) => resolver.groupUnion(r.to).unresolved.includes(`fqdn ${pattern}`))!;
-      diagnostics.push(diag('NI8304', spanOfSource(ir.sources[rule.id]?.[0]), [pattern, rule.id.replace(/^rule:/, ''), shape.kind === 'all' ? 'an FQDN peer "*" is every address; use group any' : shape.why]));
+      diagnostics.push(diag('NI8304', span, [pattern, rule.id.replace(/^rule:/, ''), shape.kind === 'all' ? 'an FQDN peer "*" is every address; use group any' : shape.why]));
     }
+    if (shape.kind === 'suffix') diagnostics.push(diag('NI8308', span, [pattern, rule.id.replace(/^rule:/, ''), shape.domain]));
     for (const [family, name] of [[4, set4], [6, set4.replace(/_4$/, '_6')]] as const) {
       addSet(ruleset, { name, kind: 'set', type: family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval: false, timeout: FQDN_TIMEOUT, comment: `addresses dnsmasq resolved for ${pattern}`, elements: [] });
     }

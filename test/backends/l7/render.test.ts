@@ -126,12 +126,13 @@ describe('L7: DNS rules to dnsmasq, FQDN sets', () => {
   const out = renderNodeL7(ir, inventory, 'node-1');
 
   it('one dnsmasq per DNS rule, no default upstream, FQDN sets fed by nftset', () => {
-    expect(out.diagnostics).toEqual([]);
+    // nftset matches whole labels: Antrea's "*foobar.com" learns foobar.com and its subdomains only.
+    expect(out.diagnostics.map((d) => `${d.code} ${d.span?.file}:${d.span?.start.line}`)).toEqual(['NI8308 fqdn.intent:23']);
     expect(out.dnsmasq).toHaveLength(1);
     const cfg = out.dnsmasq[0]!.config;
     expect(cfg).toContain('no-resolv\n');
     expect(cfg).toContain('server=/#/10.244.1.2\n');
-    expect(cfg).toMatch(/^nftset=\/\*foobar\.com\/4#inet#netintent#fq_\w+_4,6#inet#netintent#fq_\w+_6$/m);
+    expect(cfg).toMatch(/^nftset=\/foobar\.com\/4#inet#netintent#fq_\w+_4,6#inet#netintent#fq_\w+_6$/m);
     expect(cfg).toMatch(/^nftset=\/my-remote-service\.com\/4#inet#netintent#fq_\w+_4,/m);
     // FQDN egress matches the DNS-fed sets, which expire.
     const set = out.plan.fqdnSets.get('my-remote-service.com')!;
@@ -152,7 +153,7 @@ describe('L7: DNS rules to dnsmasq, FQDN sets', () => {
     expect(cfg).toContain('server=/*.cilium.io/10.244.1.2\n');
     expect(cfg).toContain('server=/*foobar.com/10.244.1.2\n');
     expect(cfg).not.toContain('server=/#/');
-    expect(r.diagnostics.map((d) => d.code)).toEqual(['NI8305']);
+    expect(r.diagnostics.map((d) => d.code).sort()).toEqual(['NI8305', 'NI8308']);
   });
 
   it('pattern shapes (Cilium and Antrea)', () => {
