@@ -28,6 +28,7 @@ export function setContains(set: AddressSet, ip: string): boolean {
 }
 
 function union(sets: readonly AddressSet[]): AddressSet {
+  if (sets.length === 0) return { any: false, hosts: new Set(), ranges: [], unresolved: [] };
   if (sets.length === 1) return sets[0]!;
   const hosts = new Set<string>();
   for (const s of sets) for (const h of s.hosts) hosts.add(h);
@@ -48,6 +49,7 @@ export class SelectorResolver {
   readonly stats = { selectorResolutions: 0, cacheHits: 0 };
   private readonly memo = new Map<string, AddressSet>();
   private readonly podMemo = new Map<string, InventoryPod[]>();
+  private readonly flatMemo = new Map<string, { any: boolean; members: IrMember[] }>();
   private readonly groups: Map<string, IrMember[]>;
   private readonly podsByNamespace = new Map<string, InventoryPod[]>();
   private readonly namespaces: InventoryNamespace[];
@@ -149,6 +151,39 @@ export class SelectorResolver {
       const inner = new Set(visiting).add(id);
       return union((this.groups.get(id) ?? []).map((m) => (m.kind === 'group' ? this.group(m.group, inner) : this.member(m))));
     });
+  }
+
+  /**
+   * The leaf members (no `group` members) of a union of groups, deduplicated, in canonical
+   * order; `any` when `group:any` is among them. Back ends use it to pick a representation
+   * per member kind (e.g. a complement for `notTenant` scopes).
+   */
+  flatMembers(ids: readonly string[]): { any: boolean; members: IrMember[] } {
+    const key = [...new Set(ids)].sort().join(',');
+    let flat = this.flatMemo.get(key);
+    if (!flat) {
+      const seen = new Set<string>();
+      const members = new Map<string, IrMember>();
+      let any = false;
+      const visit = (id: string): void => {
+        if (id === ANY_GROUP_ID) any = true;
+        if (seen.has(id)) return;
+        seen.add(id);
+        for (const m of this.groups.get(id) ?? []) {
+          if (m.kind === 'group') visit(m.group);
+          else members.set(canonicalJson(m), m);
+        }
+      };
+      ids.forEach(visit);
+      flat = { any, members: [...members.keys()].sort().map((k) => members.get(k)!) };
+      this.flatMemo.set(key, flat);
+    }
+    return flat;
+  }
+
+  /** The union of several members. */
+  memberUnion(members: readonly IrMember[]): AddressSet {
+    return this.cached(`mu:${members.map((m) => canonicalJson(m)).sort().join('|')}`, () => union(members.map((m) => this.member(m))));
   }
 
   /** The union of several groups (one side of a rule), shared by every rule with the same side. */

@@ -17,7 +17,8 @@
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { spanOfSource } from '../../diagnostics/span.js';
-import type { Ir, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
 import { familyOf, type Family } from '../../ir/address.js';
 import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
@@ -86,7 +87,8 @@ export class NodeRulesetBuilder {
   private readonly resolver: SelectorResolver;
   private readonly rules: IrRule[];
   private readonly policies: IrNetworkPolicy[];
-  private readonly groupHasHosts = new Map<string, boolean>();
+  private readonly profileCache = new Map<string, string>();
+  private readonly allowListCache = new Map<string, string>();
 
   constructor(
     private readonly ir: Ir,
@@ -124,14 +126,33 @@ export class NodeRulesetBuilder {
       ],
     });
     this.buildNetworkPolicies();
-    for (const pod of this.inventory.pods) {
-      if (pod.nodeName !== this.nodeName || pod.hostNetwork) continue;
-      const ips = [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])];
-      for (const ip of ips) {
-        for (const dir of ['egress', 'ingress'] as const) {
-          const profile = this.profileChain(pod, ip, dir);
-          this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
+    // Which rules concern each local pod IP, by direction: computed once per distinct rule
+    // side (the members of a side are tested against the few local IPs, not all pods).
+    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip })));
+    const sideMembers = new Map<string, string[]>();
+    const membersOf = (ids: readonly string[]): string[] => {
+      const key = [...new Set(ids)].sort().join(',');
+      let members = sideMembers.get(key);
+      if (!members) {
+        const set = this.resolver.groupUnion(ids);
+        sideMembers.set(key, (members = local.filter((l) => setContains(set, l.ip)).map((l) => l.ip)));
+      }
+      return members;
+    };
+    const rulesOf = { egress: new Map<string, IrRule[]>(), ingress: new Map<string, IrRule[]>() };
+    for (const rule of this.rules) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        for (const ip of membersOf(dir === 'egress' ? rule.from : rule.to)) {
+          const list = rulesOf[dir].get(ip);
+          if (list) list.push(rule);
+          else rulesOf[dir].set(ip, [rule]);
         }
+      }
+    }
+    for (const { pod, ip } of local) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        const profile = this.profileChain(pod, ip, dir, rulesOf[dir].get(ip) ?? []);
+        this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
       }
     }
     for (const set of this.ruleset.sets.values()) set.elements = sortElements(set.elements);
@@ -164,20 +185,6 @@ export class NodeRulesetBuilder {
     return name;
   }
 
-  /** Whether a group union can hold single addresses (pods, services): decided by the IR alone, so pod churn never adds or drops a set. */
-  private hasHostMembers(groupIds: readonly string[], seen = new Set<string>()): boolean {
-    return groupIds.some((id) => {
-      const cached = this.groupHasHosts.get(id);
-      if (cached !== undefined) return cached;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      const members = this.ir.groups.find((g) => g.id === id)?.members ?? [];
-      const has = members.some((m) => m.kind === 'pods' || m.kind === 'service' || (m.kind === 'group' && this.hasHostMembers([m.group], seen)));
-      this.groupHasHosts.set(id, has);
-      return has;
-    });
-  }
-
   /**
    * Named sets for an address set in one family: pod/service IPs in a hash set, CIDR
    * ranges (excepts already subtracted, so unions stay exact) in an interval set.
@@ -201,6 +208,32 @@ export class NodeRulesetBuilder {
       const name = `${base}_r${family}`;
       this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
       out.push(`${ipKw(family)} ${field} @${name}`);
+    }
+    return out;
+  }
+
+  /**
+   * Address clauses for one side of a rule (a union of groups), ORed as separate lines.
+   * Members scoped to the namespaces *outside* a tenant are written as a complement,
+   * `@pods-anywhere` and `!= @pods-of-tenant`, instead of listing nearly every pod of the
+   * cluster once per tenant; everything else goes into the side's own hash/interval sets.
+   * The choice depends on the IR only, so pod churn never changes the chains.
+   */
+  private sideMatches(groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    const { any, members } = this.resolver.flatMembers(groupIds);
+    if (any) return [''];
+    const isComplement = (m: IrMember): boolean => m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined;
+    const plain = members.filter((m) => !isComplement(m));
+    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
+    for (const m of members.filter(isComplement) as Extract<IrMember, { kind: 'pods' }>[]) {
+      const tenant = (m.scope as { tenant: string }).tenant;
+      const everywhere: IrMember = { ...m, scope: { kind: 'all' } };
+      const inside: IrMember = { ...m, scope: { kind: 'tenant', tenant } };
+      const podsText = `pods{${m.selector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}${m.network ? ` on ${m.network}` : ''}`;
+      const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), true, family, field, `${podsText} in every namespace`);
+      const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), true, family, field, `${podsText} of tenant ${tenant}`);
+      out.push(`${all} ${own!.replace(' @', ' != @')}`);
     }
     return out;
   }
@@ -266,24 +299,26 @@ export class NodeRulesetBuilder {
     return out;
   }
 
-  /** The chain deciding connections opened by (egress) or to (ingress) one local pod IP. */
-  private profileChain(pod: InventoryPod, ip: string, dir: Direction): string {
+  /** The chain deciding connections opened by (egress) or to (ingress) one local pod IP, given the rules whose own side holds it. */
+  private profileChain(pod: InventoryPod, ip: string, dir: Direction, rules: readonly IrRule[]): string {
     const family = familyOf(ip);
+    // Pods with the same rules (and, for ingress, the same named ports) share one chain.
+    const cacheKey = `${dir}|${family}|${rules.map((r) => r.id).join(',')}|${dir === 'ingress' ? JSON.stringify(pod.ports) : ''}`;
+    const cached = this.profileCache.get(cacheKey);
+    if (cached) return cached;
     const field = dir === 'egress' ? 'daddr' : 'saddr';
     const body: string[] = [];
     if (dir === 'ingress') body.push(`${ipKw(family)} saddr @node_ips${family} accept ${comment("the pod's own node may always reach it")}`);
     for (const tier of TIERS) {
       const tierRules: string[] = [];
-      for (const rule of this.rules) {
+      for (const rule of rules) {
         if (rule.tier !== tier) continue;
-        const self = dir === 'egress' ? rule.from : rule.to;
-        if (!setContains(this.resolver.groupUnion(self), ip)) continue;
         const peerIds = dir === 'egress' ? rule.to : rule.from;
         const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
         const peerSet = this.resolver.groupUnion(peerIds);
         const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
         const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
-        const addrs = this.addressMatches('g', peerKey, peerSet, this.hasHostMembers(peerIds), family, field, `groups ${groupsText}`);
+        const addrs = this.sideMatches(peerIds, family, field, `groups ${groupsText}`);
         const dstPod = dir === 'ingress' ? pod : undefined;
         const ports = this.portMatches(rule.ports, family, dstPod, peerKey, peerSet, `groups ${groupsText}`);
         tierRules.push(...this.lines(addrs, ports, verdictOf(rule.action), note, rule.log ? logPrefix(rule.id) : undefined));
@@ -292,7 +327,9 @@ export class NodeRulesetBuilder {
       if (tierRules.length > 0) body.push(`jump ${this.addChain('t', tierRules)} ${comment(`tier ${tier}`)}`);
     }
     body.push(`accept ${comment('no rule matched: allow')}`);
-    return this.addChain('p', body);
+    const name = this.addChain('p', body);
+    this.profileCache.set(cacheKey, name);
+    return name;
   }
 
   /**
@@ -302,11 +339,20 @@ export class NodeRulesetBuilder {
   private buildNetworkPolicies(): void {
     const families = [4, 6] as const;
     const vmaps = (field: 'saddr' | 'daddr', dir: Direction): string[] =>
-      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod, if isolated`)}`);
-    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...vmaps('daddr', 'ingress')] });
+      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod of this node, if isolated`)}`);
+    // A pod of another node is enforced by that node's own allow-list (its node sees the
+    // packet too); here only its isolation matters, since isolation skips the baseline tier.
+    const remote = (field: 'saddr' | 'daddr', dir: Direction, verdict: string): string[] =>
+      families.map((f) => `${ipKw(f)} ${field} @remote_${dir}_isolated${f} ${verdict} ${comment(`${dir}-isolated pod of another node: that node enforces its allow-list`)}`);
+    for (const f of families) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        this.addSet({ name: `remote_${dir}_isolated${f}`, kind: 'set', type: addrType(f), interval: false, comment: `${dir}-isolated pod IPs on other nodes`, elements: [] });
+      }
+    }
+    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...remote('saddr', 'egress', 'goto np_egress_allowed'), ...vmaps('daddr', 'ingress'), ...remote('daddr', 'ingress', 'accept')] });
     this.ruleset.chains.set('np_egress_allowed', {
       name: 'np_egress_allowed',
-      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed and destination not ingress-isolated')}`],
+      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed; destination not isolated, or isolated on another node')}`],
     });
 
     const isolating = new Map<InventoryPod, { Ingress: IrNetworkPolicy[]; Egress: IrNetworkPolicy[] }>();
@@ -324,22 +370,38 @@ export class NodeRulesetBuilder {
         for (const ip of pod.ips) {
           const family = familyOf(ip);
           const lower = dir === 'Egress' ? 'egress' : 'ingress';
+          if (pod.nodeName !== this.nodeName) {
+            this.ruleset.sets.get(`remote_${lower}_isolated${family}`)!.elements.push(ip);
+            continue;
+          }
+          // Pods isolated by the same policies (with the same named ports, for ingress) share one chain.
+          const cacheKey = `${dir}|${family}|${nps.map((n) => n.id).join(',')}|${dir === 'Ingress' ? JSON.stringify(pod.ports) : ''}`;
+          const cached = this.allowListCache.get(cacheKey);
+          if (cached) {
+            this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${cached}`);
+            continue;
+          }
           const allowVerdict = dir === 'Egress' ? 'goto np_egress_allowed' : 'accept';
           const rules: string[] = [];
           for (const np of nps) {
             for (const r of dir === 'Egress' ? np.egress : np.ingress) {
               const note = `np ${np.namespace}/${np.name} ${lower}: ${peerText(np, r.peers)}`;
               const field = dir === 'Egress' ? 'daddr' : 'saddr';
-              const peerSets = r.peers === null ? [{ key: 'all', set: EVERYTHING, hosts: false }] : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods' }));
-              for (const { key, set, hosts } of peerSets) {
-                const addrs = this.addressMatches('np', key, set, hosts, family, field, `np ${np.namespace}/${np.name} peer`);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, `np ${np.namespace}/${np.name}`);
+              // Sets are shared by every policy with the same peer, so they are described by the peer itself.
+              const peerSets =
+                r.peers === null
+                  ? [{ key: 'all', set: EVERYTHING, hosts: false, what: 'all peers' }]
+                  : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
+              for (const { key, set, hosts, what } of peerSets) {
+                const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }
           }
           rules.push(`drop ${comment(`${lower}-isolated by ${nps.map((n) => `${n.namespace}/${n.name}`).join(',')}`)}`);
           const chain = this.addChain(dir === 'Egress' ? 'npe' : 'npi', rules);
+          this.allowListCache.set(cacheKey, chain);
           this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${chain}`);
         }
       }
