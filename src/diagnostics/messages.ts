@@ -81,6 +81,14 @@ export const messages = {
   NI6003: { severity: 'error', text: 'Unknown node "{0}".', help: 'Nodes in the inventory: {1}.' },
   NI6004: { severity: 'warning', text: 'Pod {0}: unreadable network-status annotation: {1}.', help: 'The annotation k8s.v1.cni.cncf.io/network-status must be a JSON list.' },
 
+  // NI8xxx: node agent and IPAM runtime
+  // NI82xx: node agent (rate limits, egress gateways, anti-spoofing)
+  NI8201: { severity: 'warning', text: 'Pod {0}: invalid bandwidth annotation {1}="{2}"; it is ignored.', help: 'Use a Kubernetes quantity in bits per second, e.g. 10M or 1G.' },
+  NI8202: { severity: 'warning', text: 'Pod {0}: no host-side interface found for {1}; its shaping and anti-spoofing are skipped until it appears.', help: 'The route to the pod IP in the node namespace must point at its veth (ptp) or at a bridge whose FDB knows the pod MAC.' },
+  NI8203: { severity: 'error', text: 'Node {0}: {1} failed: {2}.', help: 'The last good state is kept; the agent retries on the next reconcile.' },
+  NI8204: { severity: 'warning', text: 'Node {0}: kernel lacks the {1} qdisc; {2}.', help: 'Load the sch_{1} kernel module to get the intended behaviour.' },
+  NI8205: { severity: 'warning', text: 'Egress gateway "{0}" has no candidate node with an address.', help: 'List gateway nodes with `nodes` or a node selector, and make sure they are in the inventory.' },
+
   // NI9xxx: usage, I/O, internal
   NI9001: { severity: 'error', text: 'Cannot read {0}: {1}.', help: 'Check that the path exists and is readable.' },
   NI9002: { severity: 'error', text: 'No intent files found in {0}.', help: 'Pass .intent files, IntentSet/NetworkPolicy .yaml files or directories holding them.' },
