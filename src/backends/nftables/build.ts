@@ -78,6 +78,8 @@ export class NodeRulesetBuilder {
   private readonly rules: IrRule[];
   private readonly policies: IrNetworkPolicy[];
   private readonly groupHasHosts = new Map<string, boolean>();
+  private readonly profileCache = new Map<string, string>();
+  private readonly allowListCache = new Map<string, string>();
 
   constructor(
     private readonly ir: Ir,
@@ -114,14 +116,33 @@ export class NodeRulesetBuilder {
       ],
     });
     this.buildNetworkPolicies();
-    for (const pod of this.inventory.pods) {
-      if (pod.nodeName !== this.nodeName || pod.hostNetwork) continue;
-      const ips = [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])];
-      for (const ip of ips) {
-        for (const dir of ['egress', 'ingress'] as const) {
-          const profile = this.profileChain(pod, ip, dir);
-          this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
+    // Which rules concern each local pod IP, by direction: computed once per distinct rule
+    // side (the members of a side are tested against the few local IPs, not all pods).
+    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip })));
+    const sideMembers = new Map<string, string[]>();
+    const membersOf = (ids: readonly string[]): string[] => {
+      const key = [...new Set(ids)].sort().join(',');
+      let members = sideMembers.get(key);
+      if (!members) {
+        const set = this.resolver.groupUnion(ids);
+        sideMembers.set(key, (members = local.filter((l) => setContains(set, l.ip)).map((l) => l.ip)));
+      }
+      return members;
+    };
+    const rulesOf = { egress: new Map<string, IrRule[]>(), ingress: new Map<string, IrRule[]>() };
+    for (const rule of this.rules) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        for (const ip of membersOf(dir === 'egress' ? rule.from : rule.to)) {
+          const list = rulesOf[dir].get(ip);
+          if (list) list.push(rule);
+          else rulesOf[dir].set(ip, [rule]);
         }
+      }
+    }
+    for (const { pod, ip } of local) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        const profile = this.profileChain(pod, ip, dir, rulesOf[dir].get(ip) ?? []);
+        this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
       }
     }
     for (const set of this.ruleset.sets.values()) set.elements = sortElements(set.elements);
@@ -249,18 +270,20 @@ export class NodeRulesetBuilder {
     return out;
   }
 
-  /** The chain deciding connections opened by (egress) or to (ingress) one local pod IP. */
-  private profileChain(pod: InventoryPod, ip: string, dir: Direction): string {
+  /** The chain deciding connections opened by (egress) or to (ingress) one local pod IP, given the rules whose own side holds it. */
+  private profileChain(pod: InventoryPod, ip: string, dir: Direction, rules: readonly IrRule[]): string {
     const family = familyOf(ip);
+    // Pods with the same rules (and, for ingress, the same named ports) share one chain.
+    const cacheKey = `${dir}|${family}|${rules.map((r) => r.id).join(',')}|${dir === 'ingress' ? JSON.stringify(pod.ports) : ''}`;
+    const cached = this.profileCache.get(cacheKey);
+    if (cached) return cached;
     const field = dir === 'egress' ? 'daddr' : 'saddr';
     const body: string[] = [];
     if (dir === 'ingress') body.push(`${ipKw(family)} saddr @node_ips${family} accept ${comment("the pod's own node may always reach it")}`);
     for (const tier of TIERS) {
       const tierRules: string[] = [];
-      for (const rule of this.rules) {
+      for (const rule of rules) {
         if (rule.tier !== tier) continue;
-        const self = dir === 'egress' ? rule.from : rule.to;
-        if (!setContains(this.resolver.groupUnion(self), ip)) continue;
         const peerIds = dir === 'egress' ? rule.to : rule.from;
         const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
         const peerSet = this.resolver.groupUnion(peerIds);
@@ -275,7 +298,9 @@ export class NodeRulesetBuilder {
       if (tierRules.length > 0) body.push(`jump ${this.addChain('t', tierRules)} ${comment(`tier ${tier}`)}`);
     }
     body.push(`accept ${comment('no rule matched: allow')}`);
-    return this.addChain('p', body);
+    const name = this.addChain('p', body);
+    this.profileCache.set(cacheKey, name);
+    return name;
   }
 
   /**
@@ -307,22 +332,34 @@ export class NodeRulesetBuilder {
         for (const ip of pod.ips) {
           const family = familyOf(ip);
           const lower = dir === 'Egress' ? 'egress' : 'ingress';
+          // Pods isolated by the same policies (with the same named ports, for ingress) share one chain.
+          const cacheKey = `${dir}|${family}|${nps.map((n) => n.id).join(',')}|${dir === 'Ingress' ? JSON.stringify(pod.ports) : ''}`;
+          const cached = this.allowListCache.get(cacheKey);
+          if (cached) {
+            this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${cached}`);
+            continue;
+          }
           const allowVerdict = dir === 'Egress' ? 'goto np_egress_allowed' : 'accept';
           const rules: string[] = [];
           for (const np of nps) {
             for (const r of dir === 'Egress' ? np.egress : np.ingress) {
               const note = `np ${np.namespace}/${np.name} ${lower}: ${peerText(np, r.peers)}`;
               const field = dir === 'Egress' ? 'daddr' : 'saddr';
-              const peerSets = r.peers === null ? [{ key: 'all', set: EVERYTHING, hosts: false }] : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods' }));
-              for (const { key, set, hosts } of peerSets) {
-                const addrs = this.addressMatches('np', key, set, hosts, family, field, `np ${np.namespace}/${np.name} peer`);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, `np ${np.namespace}/${np.name}`);
+              // Sets are shared by every policy with the same peer, so they are described by the peer itself.
+              const peerSets =
+                r.peers === null
+                  ? [{ key: 'all', set: EVERYTHING, hosts: false, what: 'all peers' }]
+                  : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
+              for (const { key, set, hosts, what } of peerSets) {
+                const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }
           }
           rules.push(`drop ${comment(`${lower}-isolated by ${nps.map((n) => `${n.namespace}/${n.name}`).join(',')}`)}`);
           const chain = this.addChain(dir === 'Egress' ? 'npe' : 'npi', rules);
+          this.allowListCache.set(cacheKey, chain);
           this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${chain}`);
         }
       }
