@@ -61,6 +61,16 @@ export class GatewayHealth {
     return candidates.find((c) => this.isUp(c.node))?.node;
   }
 
+  /**
+   * Probes candidates never probed before, once, and takes a miss as down: an agent that
+   * (re)starts routes to a gateway that answers, not to a dead one it has not yet tried.
+   */
+  async prime(candidates: readonly GatewayCandidate[]): Promise<void> {
+    const fresh = candidates.filter((c) => c.node !== this.opts.self && !this.misses.has(c.node));
+    const results = await Promise.all(fresh.map(async (c) => ({ c, ok: await probe(c.address, this.opts.port, this.opts.timeoutMs) })));
+    for (const { c, ok } of results) this.misses.set(c.node, ok ? 0 : this.opts.failAfter);
+  }
+
   watch(candidates: readonly GatewayCandidate[]): void {
     const seen = new Set<string>();
     this.candidates = candidates.filter((c) => c.node !== this.opts.self && !seen.has(c.node) && seen.add(c.node));

@@ -11,6 +11,7 @@ import { loadInventory, type Inventory } from '../inventory/index.js';
 import type { Ir } from '../ir/types.js';
 import { canonicalJson } from '../ir/canonical.js';
 import { compileFiles, findIntentFiles } from '../sources/index.js';
+import { renderEgressPlan } from '../backends/egress/index.js';
 import { NodeAgent, type ApplyReport } from './agent.js';
 import { GatewayHealth, startHealthServer } from './health.js';
 
@@ -91,6 +92,7 @@ export async function startAgentLoop(opts: RunOptions): Promise<RunningAgent> {
       ir = compiled.ir;
       inventory = inv.inventory;
       const t0 = performance.now();
+      await health.prime(renderEgressPlan(ir, inventory, opts.node).plan.gateways.flatMap((g) => g.candidates));
       const r = await agent.apply(ir, inventory);
       if (r.ok) {
         irKey = key;
