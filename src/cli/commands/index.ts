@@ -4,6 +4,7 @@ import { registerCompile } from './compile.js';
 import { registerExplain, registerMatrix } from './explain.js';
 import { registerFmt } from './fmt.js';
 import { registerImport } from './import.js';
+import { registerNode } from './node.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerExplain, registerMatrix];
+export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerExplain, registerMatrix, registerNode];

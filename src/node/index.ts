@@ -1,0 +1,15 @@
+/**
+ * The node agent: the edge that applies the back ends' output on one node (nft, tc,
+ * routes) once (`NodeAgent.apply`) or in a reconcile loop (`startAgentLoop`).
+ */
+export { NodeAgent, type AgentOptions, type ApplyReport } from './agent.js';
+export { startAgentLoop, summary, type RunOptions, type RunningAgent } from './run.js';
+export { planNode, renderDryRun, podInterfaces, type NodePlan } from './plan.js';
+export { readNetSnapshot, resolveHostInterfaces, type NetSnapshot } from './interfaces.js';
+export { TcEdge, parseRate } from './tc.js';
+export { GatewayHealth, startHealthServer, DEFAULT_HEALTH_PORT } from './health.js';
+export { runTool, type HostOptions } from './exec.js';
+export { NodeL7Proxies, type NodeL7Options } from './l7.js';
+export { HaproxyProxy, masterCommand, currentWorkers, type HaproxyOptions } from './haproxy.js';
+export { DnsmasqProxy, type DnsmasqOptions } from './dnsmasq.js';
+export { SupervisedProcess, type ProxyState, type SupervisedOptions } from './supervise.js';
