@@ -48,6 +48,15 @@ export class DnsmasqProxy {
     return this.process.state;
   }
 
+  /** The last 8 KiB dnsmasq printed (its log goes to stderr), for reports. */
+  get output(): string {
+    return this.process.output;
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   get restarts(): number {
     return this.process.restarts;
   }

@@ -83,12 +83,12 @@ function matchConditions(ir: Ir, ruleId: string, m: IrHttpMatch, diagnostics: Di
   return conds;
 }
 
-export interface HaproxyOptions {
+export interface HaproxyRenderOptions {
   /** Connection limit per worker. */
   maxconn?: number;
 }
 
-export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyOptions = {}): { config: string; diagnostics: Diagnostic[] } {
+export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyRenderOptions = {}): { config: string; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const out: string[] = [
     `# netintent HAProxy configuration for node ${plan.node}: generated from the intents, do not edit.`,

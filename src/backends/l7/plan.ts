@@ -13,7 +13,7 @@ import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { spanOfSource } from '../../diagnostics/span.js';
 import { evaluate } from '../../explain/index.js';
 import { familyOf } from '../../ir/address.js';
-import type { Ir, IrHttpMatch, IrRule, IrTier } from '../../ir/types.js';
+import type { Ir, IrRule, IrTier } from '../../ir/types.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
 import { SelectorResolver, rangeToCidrs, setContains } from '../../resolve/index.js';
 import { shortHash } from '../nftables/model.js';
@@ -210,9 +210,4 @@ export function planNodeL7(ir: Ir, inventory: Inventory, nodeName: string): L7Pl
   }
 
   return { node: nodeName, nodeIp, http, closed6, dns: [...dnsByRule.values()], fqdnSets: new Map([...fqdnSets].sort()), podIps, diagnostics };
-}
-
-/** HTTP matches of a rule (for renderers). */
-export function httpMatchesOf(ir: Ir, ruleId: string): IrHttpMatch[] {
-  return ir.rules.find((r) => r.id === ruleId)?.l7?.http ?? [];
 }

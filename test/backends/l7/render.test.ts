@@ -12,6 +12,8 @@ import { renderNodeRuleset } from '../../../src/backends/nftables/index.js';
 import { applyNftScript } from '../../../src/backends/nftables/apply.js';
 import { dnsPatternShape, pcreDifference, renderNodeL7 } from '../../../src/backends/l7/index.js';
 import { requireTools } from '../../lab/netns.js';
+import { e2eInventory, emptyIr, group, podsIn, rule, tcp } from '../../fixtures/ir.js';
+import type { Ir } from '../../../src/ir/types.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const inventory = loadInventory('examples/inventory.yaml', readFileSync(`${root}examples/inventory.yaml`, 'utf8')).inventory;
@@ -186,4 +188,43 @@ describe('L7: every scenario example renders a node script nft accepts', () => {
       }
     });
   }
+});
+
+describe('L7: IR that no front end checked', () => {
+  const base = (): Ir => {
+    const ir = emptyIr();
+    ir.groups.push(group('xa', [podsIn(['x'], { pod: 'a' })]), group('ya', [podsIn(['y'], { pod: 'a' })]), group('ext', [{ kind: 'cidr', cidr: '10.123.200.0/24', except: [] }]));
+    return ir;
+  };
+  const httpRule = (from: string, match: Ir['rules'][number]['l7']): Ir['rules'][number] => ({ ...rule({ policy: 'web', action: 'allow', from: [from], to: ['group:xa'], ports: [tcp(80)] }), l7: match });
+  const e2e = e2eInventory();
+
+  it('header names and hosts HAProxy cannot hold are errors with the rule span (NI8303)', () => {
+    const ir = base();
+    ir.rules.push(httpRule('group:ya', { http: [{ method: 'GET', headers: [{ name: 'bad header', value: 'v' }] }, { host: 'a b', headers: [] }], kafka: [], dns: [] }));
+    ir.sources['rule:web/0'] = [{ file: 'ir.json', line: 3, col: 1, endLine: 3, endCol: 9 }];
+    const d = renderNodeL7(ir, e2e, 'n1').diagnostics;
+    expect(d.map((x) => `${x.code} ${x.span?.file}:${x.span?.start.line}`)).toEqual(['NI8303 ir.json:3', 'NI8303 ir.json:3']);
+    expect(d[0]!.message).toContain('"bad header"');
+  });
+
+  it('CIDR sources are steered by range unless an earlier rule decides the destination (NI8306)', () => {
+    const ir = base();
+    ir.rules.push(httpRule('group:ext', { http: [{ method: 'GET', headers: [] }], kafka: [], dns: [] }));
+    const ok = renderNodeL7(ir, e2e, 'n1');
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.plan.http.find((t) => t.podIp === '10.123.1.1')!.groups).toEqual([{ rules: ['rule:web/0'], sources: ['10.123.200.0/24'] }]);
+    expect(ok.nftScript).toMatch(/ip saddr != @l7_pods4 ip saddr @l7h_\w+_cidrs dnat ip to 10\.123\.0\.1:\d+/);
+    const guarded = base();
+    guarded.rules.push({ ...rule({ policy: 'guard', tier: 'admin', action: 'deny', from: ['group:ya'], to: ['group:xa'] }) }, httpRule('group:ext', { http: [{ method: 'GET', headers: [] }], kafka: [], dns: [] }));
+    expect(renderNodeL7(guarded, e2e, 'n1').diagnostics.map((x) => x.code)).toEqual(['NI8306']);
+  });
+
+  it('IPv6 connections an HTTP rule decides are closed, not admitted at L4', () => {
+    const ir = base();
+    ir.rules.push(httpRule('group:ya', { http: [{ method: 'GET', headers: [] }], kafka: [], dns: [] }));
+    const out = renderNodeL7(ir, e2e, 'n1');
+    expect(out.plan.closed6).toEqual([{ podIp: 'fd00:123::1:1', port: 80, pod: 'x/a', sources: ['fd00:123::2:1'] }]);
+    expect(out.nftScript).toMatch(/ip6 daddr fd00:123::1:1 tcp dport 80 ip6 saddr @l7c_\w+ drop/);
+  });
 });
