@@ -158,8 +158,9 @@ for (const pods of POD_COUNTS) {
         const old = inventory.pods[k * NODES];
         next.pods.push({ ...old, name: `${old.name}-new`, uid: `${old.uid}-new`, ips: [`10.250.${k >> 8}.${k & 255}`] });
       }
+      // The agent keeps the model it applied last, so only the new one is built.
       const t1 = performance.now();
-      const update = renderNodeUpdate(inventory, next, ir, 'node-0');
+      const update = renderNodeUpdate(inventory, next, ir, 'node-0', ruleset);
       row.updateRenderMs = ms(t1);
       row.updateKind = update.kind;
       row.updateBytes = Buffer.byteLength(update.script);
@@ -190,9 +191,9 @@ Cluster: ${NAMESPACES} namespaces, ${NODES} nodes, ${GROUPS + 2 * TENANTS} group
 of 100 namespaces with their isolation rules), ${NAMESPACES} NetworkPolicies (named ports, ipBlock except).
 Compiled for \`node-0\` (pods spread evenly over the nodes). Compile = \`renderNodeRuleset\` (resolve + build + render),
 RSS = process RSS after it (Δ from before). nft -f = applying the script in a fresh network namespace; re-apply = the same
-script again (atomic replace of the table). Churn = 100 pods of node-0 replaced: \`renderNodeUpdate\` then \`nft -f\` of its script.
+script again (atomic replace of the table). Churn = 100 pods of node-0 replaced: \`renderNodeUpdate\` (given the applied model) then \`nft -f\` of its script.
 
-Machine: ${os.cpus().length} × ${cpu}, shared; Node ${process.version}; ${nftVersion}.
+Machine: ${os.cpus().length} × ${cpu}, shared (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} when the run ended: times are upper bounds); Node ${process.version}; ${nftVersion}.
 
 ${header}
 |${header.split('|').slice(1, -1).map(() => '---').join('|')}|

@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
-import { NFT_FAMILY, NFT_TABLE } from '../backends/nftables/index.js';
+import { FAMILY as NFT_FAMILY, TABLE as NFT_TABLE } from '../backends/nftables/model.js';
 import { L7_DOWN_SET, type NodeL7Output } from '../backends/l7/index.js';
 import { HaproxyProxy } from './haproxy.js';
 import { DnsmasqProxy } from './dnsmasq.js';

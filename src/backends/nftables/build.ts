@@ -3,16 +3,20 @@
  *
  * Shape (table `inet netintent`):
  *   forward (base) : ct established,related accept · ct invalid drop ·
- *                    ip saddr vmap @egress4 (local pod IP → goto its egress profile) ·
- *                    ip daddr vmap @ingress4 (local pod IP → goto its ingress profile) · v6 alike
+ *                    ip saddr vmap @pod_egress4 (local pod IP → goto its egress profile) ·
+ *                    ip daddr vmap @pod_ingress4 (local pod IP → goto its ingress profile) · v6 alike
  *   p_<hash>       : one profile per distinct rule list; jumps the tier chains in order,
  *                    then accepts (no rule matched → allow)
  *   t_<hash>       : one tier's rules for that profile, first match wins; pass = return
  *   np             : NetworkPolicies, at the end of the application tier: the source's
  *                    egress (@np_egress*) then the destination's ingress (@np_ingress*)
+ *                    for pods of this node; for pods of other nodes only whether they are
+ *                    isolated (@remote_*_isolated*), since their own node enforces them
  *   npe_/npi_<hash>: the allow-list of an isolated pod (shared by pods with the same one)
- * Each connection is decided in full (both pods' sides) on every node that forwards it,
- * from the same data, so the nodes of the client and the server always agree.
+ * Each connection is decided in full on every node that forwards it, from the same data,
+ * so the nodes of the client and the server agree (the two-node lab checks it).
+ * Sets: pod/service IPs in hash sets, CIDRs (excepts subtracted exactly) in interval sets,
+ * named ports in `addr . proto . port` sets, `notTenant` members as a complement.
  * Names derive from content (hash of a group id, peer, or chain body), never counters.
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
@@ -20,7 +24,7 @@ import { spanOfSource } from '../../diagnostics/span.js';
 import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
 import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
-import { familyOf, type Family } from '../../ir/address.js';
+import { familyOf, ipToBigInt, type Family } from '../../ir/address.js';
 import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
 import { comment, shortHash, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
 
@@ -88,6 +92,7 @@ export class NodeRulesetBuilder {
   private readonly rules: IrRule[];
   private readonly policies: IrNetworkPolicy[];
   private readonly profileCache = new Map<string, string>();
+  private readonly sideCache = new Map<string, string[]>();
   private readonly allowListCache = new Map<string, string>();
 
   constructor(
@@ -109,8 +114,8 @@ export class NodeRulesetBuilder {
     for (const f of [4, 6] as const) {
       this.addSet({ name: `node_ips${f}`, kind: 'set', type: addrType(f), interval: false, comment: `addresses of node ${this.nodeName}`, elements: (node?.addresses ?? []).filter((a) => familyOf(a) === f) });
       for (const dir of ['egress', 'ingress'] as const) {
-        this.addSet({ name: `${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
-        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP`, elements: [] });
+        this.addSet({ name: `pod_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
+        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP of node ${this.nodeName}`, elements: [] });
       }
     }
     this.ruleset.chains.set('forward', {
@@ -120,22 +125,22 @@ export class NodeRulesetBuilder {
         `ct state established,related accept ${comment('replies and continuations of allowed connections')}`,
         `ct state invalid drop ${comment('not part of any known connection')}`,
         ...([4, 6] as const).flatMap((f) => [
-          `${ipKw(f)} saddr vmap @egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
-          `${ipKw(f)} daddr vmap @ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} saddr vmap @pod_egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} daddr vmap @pod_ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
         ]),
       ],
     });
     this.buildNetworkPolicies();
     // Which rules concern each local pod IP, by direction: computed once per distinct rule
     // side (the members of a side are tested against the few local IPs, not all pods).
-    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip })));
+    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip, value: ipToBigInt(ip) })));
     const sideMembers = new Map<string, string[]>();
     const membersOf = (ids: readonly string[]): string[] => {
       const key = [...new Set(ids)].sort().join(',');
       let members = sideMembers.get(key);
       if (!members) {
-        const set = this.resolver.groupUnion(ids);
-        sideMembers.set(key, (members = local.filter((l) => setContains(set, l.ip)).map((l) => l.ip)));
+        const contains = this.sideContains(ids);
+        sideMembers.set(key, (members = local.filter((l) => contains(l.ip, l.value)).map((l) => l.ip)));
       }
       return members;
     };
@@ -152,7 +157,7 @@ export class NodeRulesetBuilder {
     for (const { pod, ip } of local) {
       for (const dir of ['egress', 'ingress'] as const) {
         const profile = this.profileChain(pod, ip, dir, rulesOf[dir].get(ip) ?? []);
-        this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
+        this.ruleset.sets.get(`pod_${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
       }
     }
     for (const set of this.ruleset.sets.values()) set.elements = sortElements(set.elements);
@@ -166,10 +171,15 @@ export class NodeRulesetBuilder {
       if (rule.l7 && !rule.l4Only && !this.options.l7 && (rule.l7.http.length || rule.l7.dns.length)) {
         this.diagnostics.push(diag('NI5001', undefined, [TARGET, 'the L7 clause', rule.id, 'nftables matches L3/L4 only; route the rule through an L7 proxy target or mark it `l4-only`.']));
       }
-      const handled = (what: string): boolean => this.options.l7 !== undefined && what.startsWith('fqdn ');
-      const unresolved = new Set([...this.resolver.groupUnion(rule.from).unresolved, ...this.resolver.groupUnion(rule.to).unresolved].filter((w) => !handled(w)));
+      const unresolved = new Set(
+        this.resolver
+          .flatMembers([...rule.from, ...rule.to])
+          // FQDN peers are the L7 back end's when it is in use (DNS-fed sets).
+          .members.filter((m) => (m.kind === 'fqdn' && !this.options.l7) || ((m.kind === 'pods' || m.kind === 'service') && m.cluster !== undefined))
+          .flatMap((m) => this.resolver.member(m).unresolved),
+      );
       for (const what of [...unresolved].sort()) {
-        this.diagnostics.push(diag('NI5003', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
+        this.diagnostics.push(diag('NI5020', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
       }
     }
   }
@@ -196,7 +206,7 @@ export class NodeRulesetBuilder {
     const out: string[] = [];
     if (withHosts) {
       const name = `${base}_h${family}`;
-      this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
       out.push(`${ipKw(family)} ${field} @${name}`);
     }
     // Destinations named by DNS: the addresses dnsmasq learnt for them (src/backends/l7).
@@ -206,10 +216,33 @@ export class NodeRulesetBuilder {
     const ranges = set.ranges.filter((r) => r.family === family);
     if (ranges.length > 0) {
       const name = `${base}_r${family}`;
-      this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
       out.push(`${ipKw(family)} ${field} @${name}`);
     }
     return out;
+  }
+
+  /** Members written as a complement: pods of the namespaces outside a tenant. */
+  private static complementOf(m: IrMember): Extract<IrMember, { kind: 'pods' }> | undefined {
+    return m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined ? m : undefined;
+  }
+
+  /** The two sets a `notTenant` member is written with: its pods everywhere, and those of the tenant. */
+  private complementParts(m: Extract<IrMember, { kind: 'pods' }>): { everywhere: IrMember; inside: IrMember; tenant: string } {
+    const tenant = (m.scope as { tenant: string }).tenant;
+    return { everywhere: { ...m, scope: { kind: 'all' } }, inside: { ...m, scope: { kind: 'tenant', tenant } }, tenant };
+  }
+
+  /** Membership test for one side of a rule, without materialising complements (nearly every pod, once per tenant). */
+  private sideContains(groupIds: readonly string[]): (ip: string, value: bigint) => boolean {
+    const { any, members } = this.resolver.flatMembers(groupIds);
+    if (any) return () => true;
+    const plain = this.resolver.memberUnion(members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined));
+    const complements = members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? []).map((m) => {
+      const { everywhere, inside } = this.complementParts(m);
+      return { everywhere: this.resolver.member(everywhere), inside: this.resolver.member(inside) };
+    });
+    return (ip, value) => setContains(plain, ip, value) || complements.some((c) => setContains(c.everywhere, ip, value) && !setContains(c.inside, ip, value));
   }
 
   /**
@@ -220,16 +253,22 @@ export class NodeRulesetBuilder {
    * The choice depends on the IR only, so pod churn never changes the chains.
    */
   private sideMatches(groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const cacheKey = `${key}|${family}|${field}`;
+    const cached = this.sideCache.get(cacheKey);
+    if (cached) return cached;
+    const out = this.sideMatchesUncached(key, groupIds, family, field, what);
+    this.sideCache.set(cacheKey, out);
+    return out;
+  }
+
+  private sideMatchesUncached(key: string, groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
     const { any, members } = this.resolver.flatMembers(groupIds);
     if (any) return [''];
-    const isComplement = (m: IrMember): boolean => m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined;
-    const plain = members.filter((m) => !isComplement(m));
-    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const plain = members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined);
     const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
-    for (const m of members.filter(isComplement) as Extract<IrMember, { kind: 'pods' }>[]) {
-      const tenant = (m.scope as { tenant: string }).tenant;
-      const everywhere: IrMember = { ...m, scope: { kind: 'all' } };
-      const inside: IrMember = { ...m, scope: { kind: 'tenant', tenant } };
+    for (const m of members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? [])) {
+      const { everywhere, inside, tenant } = this.complementParts(m);
       const podsText = `pods{${m.selector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}${m.network ? ` on ${m.network}` : ''}`;
       const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), true, family, field, `${podsText} in every namespace`);
       const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), true, family, field, `${podsText} of tenant ${tenant}`);
@@ -242,7 +281,7 @@ export class NodeRulesetBuilder {
    * Port clauses of a rule. Named ports resolve on the destination pod: on the fixed
    * local pod for ingress profiles, through an `addr . proto . port` set otherwise.
    */
-  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: AddressSet, what: string): PortMatch[] {
+  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: () => AddressSet, what: string): PortMatch[] {
     if (ports === null || ports.length === 0) return [{ expr: '', pinsAddress: false }];
     const out: PortMatch[] = [];
     const numeric = new Map<string, string[]>();
@@ -265,8 +304,10 @@ export class NodeRulesetBuilder {
               for (const cp of dstPod.ports) if (cp.name === p.name && cp.protocol === proto) numeric.set(proto, [...(numeric.get(proto) ?? []), String(cp.port)]);
             } else {
               const name = `n_${shortHash(`${peerKey}|${proto}/${p.name}`)}_${family}`;
-              const elements = this.resolver.namedPortTargets(peerKey, peerSet, p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
-              this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              if (!this.ruleset.sets.has(name)) {
+                const elements = this.resolver.namedPortTargets(peerKey, peerSet(), p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
+                this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              }
               out.push({ expr: `${ipKw(family)} daddr . meta l4proto . th dport @${name}`, pinsAddress: true });
             }
           } else if (p.port === undefined) allOf.add(proto);
@@ -315,7 +356,8 @@ export class NodeRulesetBuilder {
         if (rule.tier !== tier) continue;
         const peerIds = dir === 'egress' ? rule.to : rule.from;
         const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
-        const peerSet = this.resolver.groupUnion(peerIds);
+        // Resolved only for named ports toward varying destinations (a complement side would be nearly every pod).
+        const peerSet = (): AddressSet => this.resolver.groupUnion(peerIds);
         const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
         const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
         const addrs = this.sideMatches(peerIds, family, field, `groups ${groupsText}`);
@@ -394,7 +436,7 @@ export class NodeRulesetBuilder {
                   : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
               for (const { key, set, hosts, what } of peerSets) {
                 const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, what);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, () => set, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }

@@ -12,7 +12,6 @@ export { nodeHeader, renderScript, type NftRuleset, type NftSet, type NftChain }
 
 export { renderNodeUpdate, type NodeUpdate } from './update.js';
 export type { NodeRulesetOptions } from './build.js';
-export { TABLE as NFT_TABLE, FAMILY as NFT_FAMILY } from './model.js';
 
 export function buildNodeRuleset(ir: Ir, inventory: Inventory, nodeName: string, options: NodeRulesetOptions = {}): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {
   return new NodeRulesetBuilder(ir, inventory, nodeName, options).build();

@@ -144,7 +144,7 @@ describe('L7: DNS rules to dnsmasq, FQDN sets', () => {
     expect(out.nftScript).toMatch(/udp dport 53 dnat ip to 10\.0\.0\.11:\d+/);
     expect(out.nftScript).toMatch(/tcp dport 53 dnat ip to 10\.0\.0\.11:\d+/);
     // Without the L7 target, FQDN peers stay a warning of the nftables target.
-    expect(renderNodeRuleset(ir, inventory, 'node-1').diagnostics.map((d) => d.code)).toContain('NI5003');
+    expect(renderNodeRuleset(ir, inventory, 'node-1').diagnostics.map((d) => d.code)).toContain('NI5020');
   });
 
   it('exact names forward the name only; subdomains answer NXDOMAIN', () => {
