@@ -4,5 +4,5 @@
  * (src/node) probes, routes and applies.
  */
 export { renderEgressPlan, egressMark, type EgressPlan, type EgressGatewayPlan, type GatewayCandidate } from './plan.js';
-export { renderNodeTable, NODE_TABLE, type NodeTableInput, type PodInterface } from './table.js';
+export { buildNodeTable, renderNodeTable, renderNodeTableModel, renderNodeTableUpdate, NODE_TABLE, type NodeTableInput, type NodeTableModel, type PodInterface } from './table.js';
 export { renderEgressRoutes, egressRouteCommands, RULE_PRIORITY, type EgressRoutes } from './routes.js';

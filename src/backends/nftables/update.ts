@@ -28,7 +28,12 @@ function elementKey(set: NftSet, element: string): string {
 
 export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Inventory, ir: Ir, nodeName: string): NodeUpdate {
   const prev = new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
-  const { ruleset: next, diagnostics } = new NodeRulesetBuilder(ir, nextInventory, nodeName).build();
+  return renderRulesetUpdate(prev, new NodeRulesetBuilder(ir, nextInventory, nodeName).build(), nodeName);
+}
+
+/** The same from rulesets already built (the node agent keeps the one it applied last). */
+export function renderRulesetUpdate(prev: NftRuleset, built: { ruleset: NftRuleset; diagnostics: Diagnostic[] }, nodeName: string): NodeUpdate {
+  const { ruleset: next, diagnostics } = built;
   if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics };
   const deletes: string[] = [];
   const adds: string[] = [];
