@@ -48,7 +48,7 @@ function makeInventory(pods) {
       namespace: `ns-${ns}`,
       name: `pod-${i}`,
       uid: `u${i}`,
-      labels: { app: `app-${(i >> 11) % 10}`, tier: i % 2 ? 'web' : 'db' },
+      labels: { app: `app-${(i >> 11) % 10}`, tier: Math.floor(i / NAMESPACES) % 2 ? 'web' : 'db' },
       annotations: {},
       nodeName: `node-${i % NODES}`,
       ips: [ipOf(i)],
@@ -158,8 +158,9 @@ for (const pods of POD_COUNTS) {
         const old = inventory.pods[k * NODES];
         next.pods.push({ ...old, name: `${old.name}-new`, uid: `${old.uid}-new`, ips: [`10.250.${k >> 8}.${k & 255}`] });
       }
+      // The agent keeps the model it applied last, so only the new one is built.
       const t1 = performance.now();
-      const update = renderNodeUpdate(inventory, next, ir, 'node-0');
+      const update = renderNodeUpdate(inventory, next, ir, 'node-0', ruleset);
       row.updateRenderMs = ms(t1);
       row.updateKind = update.kind;
       row.updateBytes = Buffer.byteLength(update.script);
@@ -190,7 +191,7 @@ Cluster: ${NAMESPACES} namespaces, ${NODES} nodes, ${GROUPS + 2 * TENANTS} group
 of 100 namespaces with their isolation rules), ${NAMESPACES} NetworkPolicies (named ports, ipBlock except).
 Compiled for \`node-0\` (pods spread evenly over the nodes). Compile = \`renderNodeRuleset\` (resolve + build + render),
 RSS = process RSS after it (Δ from before). nft -f = applying the script in a fresh network namespace; re-apply = the same
-script again (atomic replace of the table). Churn = 100 pods of node-0 replaced: \`renderNodeUpdate\` then \`nft -f\` of its script.
+script again (atomic replace of the table). Churn = 100 pods of node-0 replaced: \`renderNodeUpdate\` (given the applied model) then \`nft -f\` of its script.
 
 Machine: ${os.cpus().length} × ${cpu}, shared; Node ${process.version}; ${nftVersion}.
 

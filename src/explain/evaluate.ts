@@ -37,7 +37,7 @@ export interface Step {
   tier: IrTier | 'node' | 'default';
   /** Rule id (`rule:…`), NetworkPolicy id (`np:ns/name`) or a synthetic name. */
   id: string;
-  action: IrAction | 'isolated' | 'no-match' | 'undecidable';
+  action: IrAction | 'isolated' | 'undecidable';
   /** `file:line` of the element, when known. */
   source?: string;
   note?: string;

@@ -3,8 +3,8 @@
  * sets. Each distinct selector (by canonical JSON) is resolved once and shared by every
  * rule that uses it, so the cost is pods × distinct selectors, never pods × rules.
  */
-import { ANY_GROUP_ID, type Ir, type IrMember, type IrNamespaceScope, type IrNetpolPeer, type IrNetworkPolicy, type IrSelector } from '../ir/types.js';
-import { matchesSelector, tenantOwnsNamespace } from '../ir/selector.js';
+import { ANY_GROUP_ID, type Ir, type IrMember, type IrNamespaceScope, type IrNetpolPeer, type IrNetworkPolicy, type IrSelector, type IrTenant } from '../ir/types.js';
+import { matchesSelector, tenantOfNamespace } from '../ir/selector.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
 import { familyOf, ipToBigInt } from '../ir/address.js';
 import { canonicalJson } from '../ir/canonical.js';
@@ -23,11 +23,13 @@ export interface AddressSet {
 
 export const EVERYTHING: AddressSet = { any: true, hosts: new Set(), ranges: [], unresolved: [] };
 
-export function setContains(set: AddressSet, ip: string): boolean {
-  return set.any || set.hosts.has(ip) || rangesContain(set.ranges, familyOf(ip), ipToBigInt(ip));
+/** `value`: the address as a number, when the caller tests one address against many sets. */
+export function setContains(set: AddressSet, ip: string, value?: bigint): boolean {
+  return set.any || set.hosts.has(ip) || (set.ranges.length > 0 && rangesContain(set.ranges, familyOf(ip), value ?? ipToBigInt(ip)));
 }
 
 function union(sets: readonly AddressSet[]): AddressSet {
+  if (sets.length === 0) return { any: false, hosts: new Set(), ranges: [], unresolved: [] };
   if (sets.length === 1) return sets[0]!;
   const hosts = new Set<string>();
   for (const s of sets) for (const h of s.hosts) hosts.add(h);
@@ -48,9 +50,12 @@ export class SelectorResolver {
   readonly stats = { selectorResolutions: 0, cacheHits: 0 };
   private readonly memo = new Map<string, AddressSet>();
   private readonly podMemo = new Map<string, InventoryPod[]>();
+  private readonly flatMemo = new Map<string, { any: boolean; members: IrMember[] }>();
   private readonly groups: Map<string, IrMember[]>;
   private readonly podsByNamespace = new Map<string, InventoryPod[]>();
   private readonly namespaces: InventoryNamespace[];
+  private readonly namespaceByName: Map<string, InventoryNamespace>;
+  private readonly owners = new Map<string, IrTenant | undefined>();
 
   constructor(
     private readonly ir: Ir,
@@ -64,6 +69,7 @@ export class SelectorResolver {
       list.push(pod);
     }
     this.namespaces = [...inventory.namespaces];
+    this.namespaceByName = new Map(this.namespaces.map((n) => [n.name, n]));
   }
 
   private cached(key: string, compute: () => AddressSet): AddressSet {
@@ -77,19 +83,29 @@ export class SelectorResolver {
     return value;
   }
 
+  /** The tenant owning a namespace (the checker allows at most one), indexed on first use. */
+  private ownerOf(ns: InventoryNamespace): IrTenant | undefined {
+    if (!this.owners.has(ns.name)) this.owners.set(ns.name, tenantOfNamespace(this.ir, ns));
+    return this.owners.get(ns.name);
+  }
+
+  private namespacesNamed(name: string): InventoryNamespace[] {
+    const ns = this.namespaceByName.get(name);
+    return ns ? [ns] : [];
+  }
+
   private namespacesIn(scope: IrNamespaceScope): InventoryNamespace[] {
+    if (scope.kind === 'names') return scope.names.flatMap((n) => this.namespacesNamed(n));
     return this.namespaces.filter((ns) => {
       switch (scope.kind) {
         case 'all':
           return true;
-        case 'names':
-          return scope.names.includes(ns.name);
         case 'selector':
           return matchesSelector(scope.selector, ns.labels);
         case 'tenant':
         case 'notTenant': {
-          const tenant = this.ir.tenants.find((t) => t.name === scope.tenant || t.id === scope.tenant);
-          const owns = tenant !== undefined && tenantOwnsNamespace(tenant, ns);
+          const owner = this.ownerOf(ns);
+          const owns = owner !== undefined && (owner.name === scope.tenant || owner.id === scope.tenant);
           return scope.kind === 'tenant' ? owns : !owns;
         }
       }
@@ -131,7 +147,7 @@ export class SelectorResolver {
           const selector = svc?.selector;
           if (selector && Object.keys(selector).length > 0) {
             const asSelector: IrSelector = Object.entries(selector).map(([key, v]) => ({ key, op: 'In', values: [v] }));
-            const ns = this.namespaces.filter((n) => n.name === member.namespace);
+            const ns = this.namespacesNamed(member.namespace);
             for (const pod of this.pods(`s:${canonicalJson([member.namespace, asSelector])}`, () => ns, asSelector)) for (const ip of pod.ips) hosts.add(ip);
           }
           return { any: false, hosts, ranges: [], unresolved: [] };
@@ -151,6 +167,39 @@ export class SelectorResolver {
     });
   }
 
+  /**
+   * The leaf members (no `group` members) of a union of groups, deduplicated, in canonical
+   * order; `any` when `group:any` is among them. Back ends use it to pick a representation
+   * per member kind (e.g. a complement for `notTenant` scopes).
+   */
+  flatMembers(ids: readonly string[]): { any: boolean; members: IrMember[] } {
+    const key = [...new Set(ids)].sort().join(',');
+    let flat = this.flatMemo.get(key);
+    if (!flat) {
+      const seen = new Set<string>();
+      const members = new Map<string, IrMember>();
+      let any = false;
+      const visit = (id: string): void => {
+        if (id === ANY_GROUP_ID) any = true;
+        if (seen.has(id)) return;
+        seen.add(id);
+        for (const m of this.groups.get(id) ?? []) {
+          if (m.kind === 'group') visit(m.group);
+          else members.set(canonicalJson(m), m);
+        }
+      };
+      ids.forEach(visit);
+      flat = { any, members: [...members.keys()].sort().map((k) => members.get(k)!) };
+      this.flatMemo.set(key, flat);
+    }
+    return flat;
+  }
+
+  /** The union of several members. */
+  memberUnion(members: readonly IrMember[]): AddressSet {
+    return this.cached(`mu:${members.map((m) => canonicalJson(m)).sort().join('|')}`, () => union(members.map((m) => this.member(m))));
+  }
+
   /** The union of several groups (one side of a rule), shared by every rule with the same side. */
   groupUnion(ids: readonly string[]): AddressSet {
     const sorted = [...new Set(ids)].sort();
@@ -159,7 +208,7 @@ export class SelectorResolver {
 
   /** The pods a NetworkPolicy selects (its own namespace, podSelector). */
   selectedPods(np: IrNetworkPolicy): InventoryPod[] {
-    return this.pods(`p:${canonicalJson([{ kind: 'names', names: [np.namespace] }, np.podSelector])}`, () => this.namespaces.filter((n) => n.name === np.namespace), np.podSelector);
+    return this.pods(`p:${canonicalJson([{ kind: 'names', names: [np.namespace] }, np.podSelector])}`, () => this.namespacesNamed(np.namespace), np.podSelector);
   }
 
   /** Canonical key of a peer (the policy namespace matters only without namespaceSelector). */

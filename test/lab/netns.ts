@@ -9,7 +9,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
-import type { Inventory, InventoryPod } from '../../src/inventory/index.js';
+import type { Inventory, InventoryNode, InventoryPod } from '../../src/inventory/index.js';
 import { applyNftScript, listNftTable, type NftRunResult } from '../../src/backends/nftables/apply.js';
 
 const AGENT = fileURLToPath(new URL('./agent.mjs', import.meta.url));
@@ -31,7 +31,7 @@ export function requireTools(tools: Record<string, string> = { nft: 'nftables', 
   });
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
-    throw new Error(`the lab needs ${missing.map(([b, p]) => `\`${b}\` (Debian package ${p})`).join(', ')}: run \`apt-get install -y ${pkgs}\` (or scripts/lab-deps.sh)`);
+    throw new Error(`the lab needs ${missing.map(([b, p]) => `\`${b}\` (Debian package ${p})`).join(', ')}: run \`apt-get install -y ${pkgs}\` (scripts/test.sh does it when run as root)`);
   }
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, nft)');
 }
@@ -58,10 +58,13 @@ function ipBatch(commands: string[], netns?: string): void {
 
 export class Lab {
   readonly prefix = `nit-${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** The first node's namespace: it also routes for the external host (lab key `node`). */
   readonly nodeNs = `${this.prefix}-node`;
   readonly extNs = `${this.prefix}-ext`;
-  /** Namespace key (`ns/pod`, `ext`, `node`) → netns name. */
+  /** Namespace key (`ns/pod`, `ext`, `node`, `node:NAME` for further nodes) → netns name. */
   readonly hosts = new Map<string, string>();
+  /** Node name → its namespace. */
+  readonly nodeNamespaces = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
   private nextId = 1;
   /** Distinct UDP source ports so that no probe ever reuses an earlier conntrack entry. */
@@ -71,13 +74,27 @@ export class Lab {
   /** Every namespace this lab creates, known before any is created so cleanup never misses one. */
   private readonly namespaces: string[];
 
-  private constructor(readonly pods: InventoryPod[]) {
-    this.namespaces = [this.nodeNs, this.extNs, ...pods.map((_, i) => `${this.prefix}-p${i}`)];
+  private constructor(
+    readonly pods: InventoryPod[],
+    private readonly nodes: InventoryNode[],
+  ) {
+    nodes.forEach((n, k) => this.nodeNamespaces.set(n.name, k === 0 ? this.nodeNs : `${this.prefix}-node${k}`));
+    this.namespaces = [...this.nodeNamespaces.values(), this.extNs, ...pods.map((_, i) => `${this.prefix}-p${i}`)];
   }
 
-  /** Builds the node, the pods of `nodeName` and the external host. */
-  static async create(inventory: Inventory, nodeName: string): Promise<Lab> {
-    const lab = new Lab(inventory.pods.filter((p) => p.nodeName === nodeName && !p.hostNetwork));
+  /**
+   * Builds the nodes (the first one also routes for the external host), their pods and
+   * the external host. Further nodes hang off the first by a point-to-point link each,
+   * the way routed (non-overlay) clusters connect nodes.
+   */
+  static async create(inventory: Inventory, nodeNames: string | string[]): Promise<Lab> {
+    const names = typeof nodeNames === 'string' ? [nodeNames] : nodeNames;
+    const nodes = names.map((n) => {
+      const node = inventory.nodes.find((x) => x.name === n);
+      if (!node) throw new Error(`no node ${n} in the inventory`);
+      return node;
+    });
+    const lab = new Lab(inventory.pods.filter((p) => p.nodeName !== undefined && names.includes(p.nodeName) && !p.hostNetwork), nodes);
     process.on('exit', lab.cleanupOnExit);
     try {
       lab.build();
@@ -90,27 +107,48 @@ export class Lab {
   }
 
   private build(): void {
-    const { nodeNs, extNs } = this;
-    const podNs = this.namespaces.slice(2);
+    const { extNs } = this;
+    const podNs = this.namespaces.slice(this.nodes.length + 1);
     ipBatch(this.namespaces.map((n) => `netns add ${n}`));
-    this.hosts.set('node', nodeNs).set('ext', extNs);
-    execFileSync('ip', ['netns', 'exec', nodeNs, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
-      // Reject answers must not be rate-limited away when hundreds of probes run at once.
-      'net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_msgs_per_sec=100000', 'net.ipv4.icmp_msgs_burst=10000', 'net.ipv6.icmp.ratelimit=0']);
-    const node: string[] = ['link set lo up', `addr add ${NODE_IP6}/128 dev lo`];
-    node.push(`link add hext type veth peer name eth0 netns ${extNs}`, 'link set hext up', 'addr add 10.123.200.1/24 dev hext', 'addr add fd00:123::200:1/112 dev hext nodad');
+    this.hosts.set('ext', extNs);
+    const batches = new Map<string, string[]>();
+    const nodeIp = (n: InventoryNode): string => n.addresses.find((a) => !a.includes(':'))!;
+    this.nodes.forEach((node, k) => {
+      const ns = this.nodeNamespaces.get(node.name)!;
+      this.hosts.set(k === 0 ? 'node' : `node:${node.name}`, ns);
+      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
+        // Reject answers must not be rate-limited away when hundreds of probes run at once.
+        'net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_msgs_per_sec=100000', 'net.ipv4.icmp_msgs_burst=10000', 'net.ipv6.icmp.ratelimit=0']);
+      batches.set(ns, ['link set lo up']);
+    });
+    const first = batches.get(this.nodeNs)!;
+    first.push(`addr add ${NODE_IP6}/128 dev lo`);
+    first.push(`link add hext type veth peer name eth0 netns ${extNs}`, 'link set hext up', 'addr add 10.123.200.1/24 dev hext', 'addr add fd00:123::200:1/112 dev hext nodad');
     this.pods.forEach((pod, i) => {
+      const node = this.nodes.find((n) => n.name === pod.nodeName)!;
       const dev = `h${i}`;
       this.hosts.set(`${pod.namespace}/${pod.name}`, podNs[i]!);
-      node.push(`link add ${dev} type veth peer name eth0 netns ${podNs[i]}`, `link set ${dev} up`, `addr add ${NODE_IP}/32 dev ${dev}`, `addr add fe80::1/64 dev ${dev} nodad`);
-      for (const ip of pod.ips) node.push(ip.includes(':') ? `route add ${ip}/128 dev ${dev}` : `route add ${ip}/32 dev ${dev}`);
+      batches.get(this.nodeNamespaces.get(node.name)!)!.push(`link add ${dev} type veth peer name eth0 netns ${podNs[i]}`, `link set ${dev} up`, `addr add ${nodeIp(node)}/32 dev ${dev}`, `addr add fe80::1/64 dev ${dev} nodad`);
+      for (const ip of pod.ips) batches.get(this.nodeNamespaces.get(node.name)!)!.push(ip.includes(':') ? `route add ${ip}/128 dev ${dev}` : `route add ${ip}/32 dev ${dev}`);
     });
-    ipBatch(node, nodeNs);
+    // After the pod links, which carry each node's own IP: links first node ↔ node k,: 10.123.250.(4k+1)/30 ↔ (4k+2), fd00:123::250:(4k+1)/126 ↔ (4k+2).
+    this.nodes.slice(1).forEach((node, i) => {
+      const k = i + 1;
+      const ns = this.nodeNamespaces.get(node.name)!;
+      const [a4, b4, a6, b6] = [`10.123.250.${4 * k + 1}`, `10.123.250.${4 * k + 2}`, `fd00:123::250:${4 * k + 1}`, `fd00:123::250:${4 * k + 2}`];
+      first.push(`link add l${k} type veth peer name l0 netns ${ns}`, `link set l${k} up`, `addr add ${a4}/30 dev l${k}`, `addr add ${a6}/126 dev l${k} nodad`, `route add ${nodeIp(node)}/32 via ${b4}`);
+      for (const pod of this.pods.filter((p) => p.nodeName === node.name)) {
+        for (const ip of pod.ips) first.push(ip.includes(':') ? `route add ${ip}/128 via ${b6}` : `route add ${ip}/32 via ${b4} src ${nodeIp(this.nodes[0]!)}`);
+      }
+      batches.get(ns)!.push('link set l0 up', `addr add ${b4}/30 dev l0`, `addr add ${b6}/126 dev l0 nodad`, `route add default via ${a4} src ${nodeIp(node)}`, `route add ::/0 via ${a6}`);
+    });
+    for (const [ns, cmds] of batches) ipBatch(cmds, ns);
     ipBatch(['link set lo up', 'link set eth0 up', `addr add ${EXT_IP}/24 dev eth0`, `addr add ${EXT_IP6}/112 dev eth0 nodad`, 'route add default via 10.123.200.1', 'route add ::/0 via fd00:123::200:1'], extNs);
     this.pods.forEach((pod, i) => {
+      const gateway = nodeIp(this.nodes.find((n) => n.name === pod.nodeName)!);
       const cmds = ['link set lo up', 'link set eth0 up'];
       for (const ip of pod.ips) cmds.push(ip.includes(':') ? `addr add ${ip}/128 dev eth0 nodad` : `addr add ${ip}/32 dev eth0`);
-      cmds.push(`route add ${NODE_IP} dev eth0 scope link`, `route add default via ${NODE_IP} dev eth0`, 'route add ::/0 via fe80::1 dev eth0');
+      cmds.push(`route add ${gateway} dev eth0 scope link`, `route add default via ${gateway} dev eth0`, 'route add ::/0 via fe80::1 dev eth0');
       ipBatch(cmds, podNs[i]);
     });
   }
@@ -120,7 +158,7 @@ export class Lab {
       [...this.hosts].map(
         ([key, ns]) =>
           new Promise<void>((resolve, reject) => {
-            const child = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, ...(key === 'node' ? [] : LAB_PORTS.map(String))], { stdio: ['pipe', 'pipe', 'pipe'] });
+            const child = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, ...(key.startsWith('node') ? [] : LAB_PORTS.map(String))], { stdio: ['pipe', 'pipe', 'pipe'] });
             const agent: Agent = { child, waiting: new Map() };
             this.agents.set(key, agent);
             let stderr = '';
@@ -170,15 +208,26 @@ export class Lab {
 
   /** Every host reaches every other once with no ruleset: fills neighbour caches, proves the wiring. */
   async warmUp(): Promise<string[]> {
-    const servers = [...this.hosts.keys()].filter((k) => k !== 'node');
+    const servers = [...this.hosts.keys()].filter((k) => !k.startsWith('node'));
     const targets = (key: string): string[] => (key === 'ext' ? [EXT_IP, EXT_IP6] : this.pods.find((p) => `${p.namespace}/${p.name}` === key)!.ips);
-    const probes: LabProbe[] = [...this.hosts.keys()].flatMap((from) => servers.filter((to) => to !== from).flatMap((to) => targets(to).filter((ip) => from !== 'node' || !ip.includes(':')).map((host) => ({ from, host, protocol: 'tcp' as const, port: LAB_PORTS[0]! }))));
+    const probes: LabProbe[] = [...this.hosts.keys()].flatMap((from) => servers.filter((to) => to !== from).flatMap((to) => targets(to).filter((ip) => !from.startsWith('node') || !ip.includes(':')).map((host) => ({ from, host, protocol: 'tcp' as const, port: LAB_PORTS[0]! }))));
     const results = await this.probe(probes, 5000);
     return probes.flatMap((p, i) => (results[i]!.outcome === 'allow' ? [] : [`${p.from} -> ${p.host}: ${results[i]!.outcome} ${results[i]!.code}`]));
   }
 
-  apply(script: string): Promise<NftRunResult> {
-    return applyNftScript(script, { netns: this.nodeNs });
+  /** The IPv4 address of a lab host key (`ns/pod`, `ext`, `node`, `node:NAME`). */
+  addressOf(key: string): string {
+    if (key === 'ext') return EXT_IP;
+    const node = key === 'node' ? this.nodes[0] : key.startsWith('node:') ? this.nodes.find((n) => `node:${n.name}` === key) : undefined;
+    if (node) return node.addresses.find((a) => !a.includes(':'))!;
+    const pod = this.pods.find((p) => `${p.namespace}/${p.name}` === key);
+    if (!pod) throw new Error(`no lab host ${key}`);
+    return pod.ips.find((ip) => !ip.includes(':'))!;
+  }
+
+  /** Applies a script on a node (default: the first). */
+  apply(script: string, nodeName?: string): Promise<NftRunResult> {
+    return applyNftScript(script, { netns: nodeName ? this.nodeNamespaces.get(nodeName)! : this.nodeNs });
   }
 
   listTable(): Promise<NftRunResult> {

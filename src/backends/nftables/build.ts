@@ -3,22 +3,27 @@
  *
  * Shape (table `inet netintent`):
  *   forward (base) : ct established,related accept · ct invalid drop ·
- *                    ip saddr vmap @egress4 (local pod IP → goto its egress profile) ·
- *                    ip daddr vmap @ingress4 (local pod IP → goto its ingress profile) · v6 alike
+ *                    ip saddr vmap @pod_egress4 (local pod IP → goto its egress profile) ·
+ *                    ip daddr vmap @pod_ingress4 (local pod IP → goto its ingress profile) · v6 alike
  *   p_<hash>       : one profile per distinct rule list; jumps the tier chains in order,
  *                    then accepts (no rule matched → allow)
  *   t_<hash>       : one tier's rules for that profile, first match wins; pass = return
  *   np             : NetworkPolicies, at the end of the application tier: the source's
  *                    egress (@np_egress*) then the destination's ingress (@np_ingress*)
+ *                    for pods of this node; for pods of other nodes only whether they are
+ *                    isolated (@remote_*_isolated*), since their own node enforces them
  *   npe_/npi_<hash>: the allow-list of an isolated pod (shared by pods with the same one)
- * Each connection is decided in full (both pods' sides) on every node that forwards it,
- * from the same data, so the nodes of the client and the server always agree.
+ * Each connection is decided in full on every node that forwards it, from the same data,
+ * so the nodes of the client and the server agree (the two-node lab checks it).
+ * Sets: pod/service IPs in hash sets, CIDRs (excepts subtracted exactly) in interval sets,
+ * named ports in `addr . proto . port` sets, `notTenant` members as a complement.
  * Names derive from content (hash of a group id, peer, or chain body), never counters.
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import type { Ir, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
+import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
-import { familyOf, type Family } from '../../ir/address.js';
+import { familyOf, ipToBigInt, type Family } from '../../ir/address.js';
 import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
 import { comment, shortHash, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
 
@@ -77,8 +82,8 @@ export class NodeRulesetBuilder {
   private readonly resolver: SelectorResolver;
   private readonly rules: IrRule[];
   private readonly policies: IrNetworkPolicy[];
-  private readonly groupHasHosts = new Map<string, boolean>();
   private readonly profileCache = new Map<string, string>();
+  private readonly sideCache = new Map<string, string[]>();
   private readonly allowListCache = new Map<string, string>();
 
   constructor(
@@ -99,7 +104,7 @@ export class NodeRulesetBuilder {
     for (const f of [4, 6] as const) {
       this.addSet({ name: `node_ips${f}`, kind: 'set', type: addrType(f), interval: false, comment: `addresses of node ${this.nodeName}`, elements: (node?.addresses ?? []).filter((a) => familyOf(a) === f) });
       for (const dir of ['egress', 'ingress'] as const) {
-        this.addSet({ name: `${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
+        this.addSet({ name: `pod_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
         this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP`, elements: [] });
       }
     }
@@ -110,22 +115,22 @@ export class NodeRulesetBuilder {
         `ct state established,related accept ${comment('replies and continuations of allowed connections')}`,
         `ct state invalid drop ${comment('not part of any known connection')}`,
         ...([4, 6] as const).flatMap((f) => [
-          `${ipKw(f)} saddr vmap @egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
-          `${ipKw(f)} daddr vmap @ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} saddr vmap @pod_egress${f} ${comment(`connections opened by pods of node ${this.nodeName}`)}`,
+          `${ipKw(f)} daddr vmap @pod_ingress${f} ${comment(`connections to pods of node ${this.nodeName}`)}`,
         ]),
       ],
     });
     this.buildNetworkPolicies();
     // Which rules concern each local pod IP, by direction: computed once per distinct rule
     // side (the members of a side are tested against the few local IPs, not all pods).
-    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip })));
+    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip, value: ipToBigInt(ip) })));
     const sideMembers = new Map<string, string[]>();
     const membersOf = (ids: readonly string[]): string[] => {
       const key = [...new Set(ids)].sort().join(',');
       let members = sideMembers.get(key);
       if (!members) {
-        const set = this.resolver.groupUnion(ids);
-        sideMembers.set(key, (members = local.filter((l) => setContains(set, l.ip)).map((l) => l.ip)));
+        const contains = this.sideContains(ids);
+        sideMembers.set(key, (members = local.filter((l) => contains(l.ip, l.value)).map((l) => l.ip)));
       }
       return members;
     };
@@ -142,7 +147,7 @@ export class NodeRulesetBuilder {
     for (const { pod, ip } of local) {
       for (const dir of ['egress', 'ingress'] as const) {
         const profile = this.profileChain(pod, ip, dir, rulesOf[dir].get(ip) ?? []);
-        this.ruleset.sets.get(`${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
+        this.ruleset.sets.get(`pod_${dir}${familyOf(ip)}`)!.elements.push(`${ip} : goto ${profile}`);
       }
     }
     for (const set of this.ruleset.sets.values()) set.elements = sortElements(set.elements);
@@ -154,7 +159,12 @@ export class NodeRulesetBuilder {
       if (rule.l7 && !rule.l4Only && (rule.l7.http.length || rule.l7.kafka.length || rule.l7.dns.length)) {
         this.diagnostics.push(diag('NI5001', undefined, [TARGET, 'the L7 clause', rule.id, 'nftables matches L3/L4 only; route the rule through an L7 proxy target or mark it `l4-only`.']));
       }
-      const unresolved = new Set([...this.resolver.groupUnion(rule.from).unresolved, ...this.resolver.groupUnion(rule.to).unresolved]);
+      const unresolved = new Set(
+        this.resolver
+          .flatMembers([...rule.from, ...rule.to])
+          .members.filter((m) => m.kind === 'fqdn' || ((m.kind === 'pods' || m.kind === 'service') && m.cluster !== undefined))
+          .flatMap((m) => this.resolver.member(m).unresolved),
+      );
       for (const what of [...unresolved].sort()) {
         this.diagnostics.push(diag('NI5003', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
       }
@@ -172,20 +182,6 @@ export class NodeRulesetBuilder {
     return name;
   }
 
-  /** Whether a group union can hold single addresses (pods, services): decided by the IR alone, so pod churn never adds or drops a set. */
-  private hasHostMembers(groupIds: readonly string[], seen = new Set<string>()): boolean {
-    return groupIds.some((id) => {
-      const cached = this.groupHasHosts.get(id);
-      if (cached !== undefined) return cached;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      const members = this.ir.groups.find((g) => g.id === id)?.members ?? [];
-      const has = members.some((m) => m.kind === 'pods' || m.kind === 'service' || (m.kind === 'group' && this.hasHostMembers([m.group], seen)));
-      this.groupHasHosts.set(id, has);
-      return has;
-    });
-  }
-
   /**
    * Named sets for an address set in one family: pod/service IPs in a hash set, CIDR
    * ranges (excepts already subtracted, so unions stay exact) in an interval set.
@@ -197,14 +193,69 @@ export class NodeRulesetBuilder {
     const out: string[] = [];
     if (withHosts) {
       const name = `${base}_h${family}`;
-      this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
       out.push(`${ipKw(family)} ${field} @${name}`);
     }
     const ranges = set.ranges.filter((r) => r.family === family);
     if (ranges.length > 0) {
       const name = `${base}_r${family}`;
-      this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: true, comment: `${what}: CIDRs`, elements: ranges.flatMap(rangeToCidrs) });
       out.push(`${ipKw(family)} ${field} @${name}`);
+    }
+    return out;
+  }
+
+  /** Members written as a complement: pods of the namespaces outside a tenant. */
+  private static complementOf(m: IrMember): Extract<IrMember, { kind: 'pods' }> | undefined {
+    return m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined ? m : undefined;
+  }
+
+  /** The two sets a `notTenant` member is written with: its pods everywhere, and those of the tenant. */
+  private complementParts(m: Extract<IrMember, { kind: 'pods' }>): { everywhere: IrMember; inside: IrMember; tenant: string } {
+    const tenant = (m.scope as { tenant: string }).tenant;
+    return { everywhere: { ...m, scope: { kind: 'all' } }, inside: { ...m, scope: { kind: 'tenant', tenant } }, tenant };
+  }
+
+  /** Membership test for one side of a rule, without materialising complements (nearly every pod, once per tenant). */
+  private sideContains(groupIds: readonly string[]): (ip: string, value: bigint) => boolean {
+    const { any, members } = this.resolver.flatMembers(groupIds);
+    if (any) return () => true;
+    const plain = this.resolver.memberUnion(members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined));
+    const complements = members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? []).map((m) => {
+      const { everywhere, inside } = this.complementParts(m);
+      return { everywhere: this.resolver.member(everywhere), inside: this.resolver.member(inside) };
+    });
+    return (ip, value) => setContains(plain, ip, value) || complements.some((c) => setContains(c.everywhere, ip, value) && !setContains(c.inside, ip, value));
+  }
+
+  /**
+   * Address clauses for one side of a rule (a union of groups), ORed as separate lines.
+   * Members scoped to the namespaces *outside* a tenant are written as a complement,
+   * `@pods-anywhere` and `!= @pods-of-tenant`, instead of listing nearly every pod of the
+   * cluster once per tenant; everything else goes into the side's own hash/interval sets.
+   * The choice depends on the IR only, so pod churn never changes the chains.
+   */
+  private sideMatches(groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const cacheKey = `${key}|${family}|${field}`;
+    const cached = this.sideCache.get(cacheKey);
+    if (cached) return cached;
+    const out = this.sideMatchesUncached(key, groupIds, family, field, what);
+    this.sideCache.set(cacheKey, out);
+    return out;
+  }
+
+  private sideMatchesUncached(key: string, groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+    const { any, members } = this.resolver.flatMembers(groupIds);
+    if (any) return [''];
+    const plain = members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined);
+    const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
+    for (const m of members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? [])) {
+      const { everywhere, inside, tenant } = this.complementParts(m);
+      const podsText = `pods{${m.selector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}${m.network ? ` on ${m.network}` : ''}`;
+      const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), true, family, field, `${podsText} in every namespace`);
+      const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), true, family, field, `${podsText} of tenant ${tenant}`);
+      out.push(`${all} ${own!.replace(' @', ' != @')}`);
     }
     return out;
   }
@@ -213,7 +264,7 @@ export class NodeRulesetBuilder {
    * Port clauses of a rule. Named ports resolve on the destination pod: on the fixed
    * local pod for ingress profiles, through an `addr . proto . port` set otherwise.
    */
-  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: AddressSet, what: string): PortMatch[] {
+  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: () => AddressSet, what: string): PortMatch[] {
     if (ports === null || ports.length === 0) return [{ expr: '', pinsAddress: false }];
     const out: PortMatch[] = [];
     const numeric = new Map<string, string[]>();
@@ -236,8 +287,10 @@ export class NodeRulesetBuilder {
               for (const cp of dstPod.ports) if (cp.name === p.name && cp.protocol === proto) numeric.set(proto, [...(numeric.get(proto) ?? []), String(cp.port)]);
             } else {
               const name = `n_${shortHash(`${peerKey}|${proto}/${p.name}`)}_${family}`;
-              const elements = this.resolver.namedPortTargets(peerKey, peerSet, p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
-              this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              if (!this.ruleset.sets.has(name)) {
+                const elements = this.resolver.namedPortTargets(peerKey, peerSet(), p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
+                this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+              }
               out.push({ expr: `${ipKw(family)} daddr . meta l4proto . th dport @${name}`, pinsAddress: true });
             }
           } else if (p.port === undefined) allOf.add(proto);
@@ -286,10 +339,11 @@ export class NodeRulesetBuilder {
         if (rule.tier !== tier) continue;
         const peerIds = dir === 'egress' ? rule.to : rule.from;
         const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
-        const peerSet = this.resolver.groupUnion(peerIds);
+        // Resolved only for named ports toward varying destinations (a complement side would be nearly every pod).
+        const peerSet = (): AddressSet => this.resolver.groupUnion(peerIds);
         const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
         const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
-        const addrs = this.addressMatches('g', peerKey, peerSet, this.hasHostMembers(peerIds), family, field, `groups ${groupsText}`);
+        const addrs = this.sideMatches(peerIds, family, field, `groups ${groupsText}`);
         const dstPod = dir === 'ingress' ? pod : undefined;
         const ports = this.portMatches(rule.ports, family, dstPod, peerKey, peerSet, `groups ${groupsText}`);
         tierRules.push(...this.lines(addrs, ports, verdictOf(rule.action), note, rule.log ? logPrefix(rule.id) : undefined));
@@ -310,11 +364,20 @@ export class NodeRulesetBuilder {
   private buildNetworkPolicies(): void {
     const families = [4, 6] as const;
     const vmaps = (field: 'saddr' | 'daddr', dir: Direction): string[] =>
-      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod, if isolated`)}`);
-    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...vmaps('daddr', 'ingress')] });
+      families.map((f) => `${ipKw(f)} ${field} vmap @np_${dir}${f} ${comment(`${dir} allow-list of the ${field === 'saddr' ? 'source' : 'destination'} pod of this node, if isolated`)}`);
+    // A pod of another node is enforced by that node's own allow-list (its node sees the
+    // packet too); here only its isolation matters, since isolation skips the baseline tier.
+    const remote = (field: 'saddr' | 'daddr', dir: Direction, verdict: string): string[] =>
+      families.map((f) => `${ipKw(f)} ${field} @remote_${dir}_isolated${f} ${verdict} ${comment(`${dir}-isolated pod of another node: that node enforces its allow-list`)}`);
+    for (const f of families) {
+      for (const dir of ['egress', 'ingress'] as const) {
+        this.addSet({ name: `remote_${dir}_isolated${f}`, kind: 'set', type: addrType(f), interval: false, comment: `${dir}-isolated pod IPs on other nodes`, elements: [] });
+      }
+    }
+    this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...remote('saddr', 'egress', 'goto np_egress_allowed'), ...vmaps('daddr', 'ingress'), ...remote('daddr', 'ingress', 'accept')] });
     this.ruleset.chains.set('np_egress_allowed', {
       name: 'np_egress_allowed',
-      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed and destination not ingress-isolated')}`],
+      rules: [...vmaps('daddr', 'ingress'), `accept ${comment('egress allowed; destination not isolated, or isolated on another node')}`],
     });
 
     const isolating = new Map<InventoryPod, { Ingress: IrNetworkPolicy[]; Egress: IrNetworkPolicy[] }>();
@@ -332,6 +395,10 @@ export class NodeRulesetBuilder {
         for (const ip of pod.ips) {
           const family = familyOf(ip);
           const lower = dir === 'Egress' ? 'egress' : 'ingress';
+          if (pod.nodeName !== this.nodeName) {
+            this.ruleset.sets.get(`remote_${lower}_isolated${family}`)!.elements.push(ip);
+            continue;
+          }
           // Pods isolated by the same policies (with the same named ports, for ingress) share one chain.
           const cacheKey = `${dir}|${family}|${nps.map((n) => n.id).join(',')}|${dir === 'Ingress' ? JSON.stringify(pod.ports) : ''}`;
           const cached = this.allowListCache.get(cacheKey);
@@ -352,7 +419,7 @@ export class NodeRulesetBuilder {
                   : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
               for (const { key, set, hosts, what } of peerSets) {
                 const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, set, what);
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, () => set, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }

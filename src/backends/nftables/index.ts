@@ -8,8 +8,8 @@ import type { Inventory } from '../../inventory/index.js';
 import { NodeRulesetBuilder } from './build.js';
 import { nodeHeader, renderScript, type NftRuleset } from './model.js';
 
-export { renderNodeUpdate, renderRulesetUpdate, type NodeUpdate } from './update.js';
-export { TABLE as NFT_TABLE, FAMILY as NFT_FAMILY, renderScript, nodeHeader, type NftRuleset } from './model.js';
+export { renderNodeUpdate, type NodeUpdate } from './update.js';
+export type { NftChain, NftRuleset, NftSet } from './model.js';
 
 export function buildNodeRuleset(ir: Ir, inventory: Inventory, nodeName: string): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {
   return new NodeRulesetBuilder(ir, inventory, nodeName).build();

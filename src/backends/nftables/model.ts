@@ -38,12 +38,21 @@ export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 10);
 }
 
+/** Numeric sort key of an address; IPv4 parsed by hand since this runs on every element. */
+function addressKey(addr: string): bigint {
+  if (!addr.includes(':')) {
+    const [a, b, c, d] = addr.split('.').map(Number);
+    return BigInt((((a! * 256 + b!) * 256 + c!) * 256 + d!) >>> 0);
+  }
+  return ipToBigInt(addr);
+}
+
 /** Unique elements in address order (family, then numeric value, then the rest of the text). */
 export function sortElements(elements: readonly string[]): string[] {
   const keyed = [...new Set(elements)].map((e) => {
     const addr = /^[0-9a-fA-F.:]+/.exec(e)?.[0] ?? '';
-    const value = addr && (addr.includes('.') || addr.includes(':')) ? ipToBigInt(addr) : -1n;
-    return { e, family: value < 0n ? 0 : familyOf(addr), value };
+    const isAddr = addr.includes('.') || addr.includes(':');
+    return { e, family: isAddr ? familyOf(addr) : 0, value: isAddr ? addressKey(addr) : 0n };
   });
   keyed.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
   return keyed.map((k) => k.e);

@@ -13,6 +13,8 @@ export interface NodeUpdate {
   kind: 'elements' | 'full' | 'none';
   script: string;
   diagnostics: Diagnostic[];
+  /** The new model: pass it as `previous` next time to skip rebuilding the old one. */
+  ruleset: NftRuleset;
 }
 
 function shape(ruleset: NftRuleset): string {
@@ -26,15 +28,11 @@ function elementKey(set: NftSet, element: string): string {
   return set.kind === 'map' ? element.slice(0, element.indexOf(' : ')) : element;
 }
 
-export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Inventory, ir: Ir, nodeName: string): NodeUpdate {
-  const prev = new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
-  return renderRulesetUpdate(prev, new NodeRulesetBuilder(ir, nextInventory, nodeName).build(), nodeName);
-}
-
-/** The same from rulesets already built (the node agent keeps the one it applied last). */
-export function renderRulesetUpdate(prev: NftRuleset, built: { ruleset: NftRuleset; diagnostics: Diagnostic[] }, nodeName: string): NodeUpdate {
-  const { ruleset: next, diagnostics } = built;
-  if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics };
+/** `previous`: the model last applied (from the last update), if the caller kept it. */
+export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Inventory, ir: Ir, nodeName: string, previous?: NftRuleset): NodeUpdate {
+  const prev = previous ?? new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
+  const { ruleset: next, diagnostics } = new NodeRulesetBuilder(ir, nextInventory, nodeName).build();
+  if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics, ruleset: next };
   const deletes: string[] = [];
   const adds: string[] = [];
   for (const set of sortedSets(next)) {
@@ -46,6 +44,6 @@ export function renderRulesetUpdate(prev: NftRuleset, built: { ruleset: NftRules
     if (removed.length) deletes.push(`delete element ${FAMILY} ${TABLE} ${set.name} { ${removed.join(', ')} }`);
     if (added.length) adds.push(`add element ${FAMILY} ${TABLE} ${set.name} { ${added.join(', ')} }`);
   }
-  if (deletes.length + adds.length === 0) return { kind: 'none', script: '', diagnostics };
-  return { kind: 'elements', script: [`#!/usr/sbin/nft -f`, `# netintent element update for node ${nodeName}`, ...deletes, ...adds, ''].join('\n'), diagnostics };
+  if (deletes.length + adds.length === 0) return { kind: 'none', script: '', diagnostics, ruleset: next };
+  return { kind: 'elements', script: [`#!/usr/sbin/nft -f`, `# netintent element update for node ${nodeName}`, ...deletes, ...adds, ''].join('\n'), diagnostics, ruleset: next };
 }

@@ -108,8 +108,11 @@ describe('renderNodeUpdate', () => {
     const update = renderNodeUpdate(c.inventory, next, c.ir, 'n1');
     expect(update.kind).toBe('elements');
     expect(update.script).not.toMatch(/table inet netintent \{|add chain|add rule/);
-    expect(update.script).toMatch(/delete element inet netintent egress4 \{ 10\.123\.2\.3 \}/);
-    expect(update.script).toMatch(/add element inet netintent ingress4 \{ 10\.123\.1\.4 : goto p_[0-9a-f]{10} \}/);
+    expect(update.script).toMatch(/delete element inet netintent pod_egress4 \{ 10\.123\.2\.3 \}/);
+    expect(update.script).toMatch(/add element inet netintent pod_ingress4 \{ 10\.123\.1\.4 : goto p_[0-9a-f]{10} \}/);
+    // The caller may keep the model it applied instead of rebuilding the old one.
+    const previous = renderNodeUpdate(c.inventory, c.inventory, c.ir, 'n1').ruleset;
+    expect(renderNodeUpdate(c.inventory, next, c.ir, 'n1', previous).script).toBe(update.script);
   });
 
   it('falls back to a full replace when the rules change shape, and to nothing when nothing changed', () => {
