@@ -10,7 +10,7 @@ import type { Ir } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { canonicalJson } from '../ir/canonical.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
-import { buildNodeRuleset, nodeHeader, renderRulesetUpdate, renderScript, type NftRuleset } from '../backends/nftables/index.js';
+import { renderNodeRuleset, renderNodeUpdate, type NftRuleset, type NodeUpdate } from '../backends/nftables/index.js';
 import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
 import { runTool, type HostOptions } from './exec.js';
@@ -43,11 +43,11 @@ interface AppliedShaping {
 }
 
 export class NodeAgent {
-  readonly tcEdge: TcEdge;
+  private readonly tcEdge: TcEdge;
   private irKey: string | undefined;
   private ir: Ir | undefined;
   private inventory: Inventory | undefined;
-  /** The nftables model last applied: the next update is diffed against it, not rebuilt. */
+  /** The nftables model last applied (after an update): the next update is diffed against it, not rebuilt. */
   private ruleset: NftRuleset | undefined;
   /** `nft list` of both tables right after the last successful apply (undefined: replace in full next time). */
   private listings: Promise<{ main: string; own: string } | undefined> = Promise.resolve(undefined);
@@ -90,9 +90,10 @@ export class NodeAgent {
     // Pure renders first; the kernel is read once (routes, qdiscs) for all of them.
     const irKey = canonicalJson(ir);
     const listings = await this.listings; // the previous apply's listings, taken before anything new is applied
-    const built = buildNodeRuleset(ir, inventory, node);
-    const incremental = this.irKey === irKey && this.ruleset !== undefined && listings !== undefined;
-    const update = incremental ? renderRulesetUpdate(this.ruleset!, built, node) : { kind: 'full' as const, script: renderScript(built.ruleset, nodeHeader(node)), diagnostics: built.diagnostics };
+    const incremental = this.irKey === irKey && this.inventory !== undefined && listings !== undefined;
+    const update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; ruleset?: NftRuleset } = incremental
+      ? renderNodeUpdate(this.inventory!, inventory, ir, node, this.ruleset)
+      : { kind: 'full', ...renderNodeRuleset(ir, inventory, node) };
     const tc = renderTcPlan(ir, inventory, node);
     const egress = renderEgressPlan(ir, inventory, node);
     report.diagnostics.push(...update.diagnostics, ...tc.diagnostics, ...egress.diagnostics);
@@ -138,7 +139,7 @@ export class NodeAgent {
     this.ir = ir;
     this.irKey = irKey;
     this.inventory = inventory;
-    this.ruleset = built.ruleset;
+    this.ruleset = update.ruleset;
     this.egress = egress.plan;
     this.nodeModel = nodeModel;
     this.hostIfByPod = byPod;

@@ -12,7 +12,7 @@ import type { Netem, PodShaping } from './plan.js';
 
 /** Our handles: a root qdisc with this handle is netintent's, anything else is not. */
 export const ROOT_HANDLE = '1a1e:';
-export const CLASS_ID = '1a1e:1';
+const CLASS_ID = '1a1e:1';
 /** Mirred filter handle, fixed so that `filter replace` is idempotent. */
 const FILTER_HANDLE = '800::800';
 /** Largest frame on a veth with the default MTU, with its Ethernet header. */
@@ -32,7 +32,7 @@ export function burstBytes(bps: number): number {
 }
 
 /** Byte limit of the fallback bfifo: ~10 ms of traffic, at least 16 frames. */
-export function queueBytes(bps: number): number {
+function queueBytes(bps: number): number {
   return Math.max(Math.ceil((bps / 8) * 0.01), 16 * FRAME_BYTES);
 }
 
