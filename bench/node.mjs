@@ -258,7 +258,7 @@ try {
         'Goodput in Mbit/s as iperf3 reports it; "error on the wire" converts it to frames (what the shapers count:',
         '1514-byte frames carry 1448 bytes of TCP payload, 1442-byte frames 1400 bytes of UDP) and compares with the limit.',
         'UDP is offered at twice the limit.',
-        'The kernel here has no fq_codel or netem (the agent falls back to a ~10 ms bfifo leaf and reports missing netem).',
+        'The kernel here has no fq_codel or netem (the agent falls back to a pfifo leaf of ~10 ms of full frames and reports the missing netem).',
         '',
         '| shaper | limit | proto | direction | first second (goodput) | error on the wire | steady (goodput) | error on the wire |',
         '|---|---|---|---|---|---|---|---|',
