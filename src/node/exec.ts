@@ -16,8 +16,11 @@ export interface HostOptions {
   netns?: string;
 }
 
+const NETNS_AWARE = new Set(['ip', 'tc', 'bridge']);
+
 export function runTool(argv: readonly string[], opts: HostOptions & { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  const full = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), ...argv];
+  // ip, tc and bridge switch namespaces themselves (`-n`), cheaper than `ip netns exec`.
+  const full = !opts.netns ? [...argv] : NETNS_AWARE.has(argv[0]!) ? [argv[0]!, '-n', opts.netns, ...argv.slice(1)] : ['ip', 'netns', 'exec', opts.netns, ...argv];
   return new Promise((resolve) => {
     const child = spawn(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -10,6 +10,7 @@ import { runTool, type HostOptions } from './exec.js';
 
 export interface NetSnapshot {
   routes: { dst: string; dev: string; family: 4 | 6 }[];
+  /** Bridges (with kind `bridge`); other links are not listed. */
   links: { ifname: string; kind?: string }[];
   neighbours: { dst: string; dev: string; lladdr?: string }[];
   fdb: { mac: string; ifname: string; master?: string }[];
@@ -63,19 +64,28 @@ async function json<T>(argv: string[], opts: HostOptions): Promise<T[]> {
   }
 }
 
-/** Reads the snapshot with four `ip`/`bridge` calls, whatever the number of pods. */
+/** Reads the snapshot with three `ip` calls (five behind a bridge), whatever the number of pods. */
 export async function readNetSnapshot(opts: HostOptions = {}): Promise<NetSnapshot> {
-  const [r4, r6, links, neighbours, fdb] = await Promise.all([
+  const [r4, r6, links] = await Promise.all([
     json<{ dst: string; dev: string }>(['ip', '-j', '-4', 'route', 'show'], opts),
     json<{ dst: string; dev: string }>(['ip', '-j', '-6', 'route', 'show'], opts),
-    json<{ ifname: string; linkinfo?: { info_kind?: string } }>(['ip', '-j', '-d', 'link', 'show'], opts),
-    json<{ dst: string; dev: string; lladdr?: string }>(['ip', '-j', 'neigh', 'show'], opts),
-    json<{ mac: string; ifname: string; master?: string }>(['bridge', '-j', 'fdb', 'show'], opts),
+    // Only bridges need a closer look; listing every link would cost more with every pod.
+    json<{ ifname: string; linkinfo?: { info_kind?: string } }>(['ip', '-j', '-d', 'link', 'show', 'type', 'bridge'], opts),
   ]);
+  // Neighbours and the FDB matter only behind a bridge.
+  const bridged = links.some((l) => l.linkinfo?.info_kind === 'bridge');
+  const [neighbours, fdb] = bridged
+    ? await Promise.all([json<{ dst: string; dev: string; lladdr?: string }>(['ip', '-j', 'neigh', 'show'], opts), json<{ mac: string; ifname: string; master?: string }>(['bridge', '-j', 'fdb', 'show'], opts)])
+    : [[], []];
   return {
     routes: [...r4.map((r) => ({ ...r, family: 4 as const })), ...r6.map((r) => ({ ...r, family: 6 as const }))].filter((r) => r.dev),
     links: links.map((l) => ({ ifname: l.ifname, ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) })),
     neighbours,
     fdb,
   };
+}
+
+/** Names of every link: after a failed apply, tells a vanished pod from a real fault. */
+export async function listLinks(opts: HostOptions = {}): Promise<Set<string>> {
+  return new Set((await json<{ ifname: string }>(['ip', '-j', 'link', 'show'], opts)).map((l) => l.ifname));
 }

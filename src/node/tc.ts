@@ -1,7 +1,7 @@
 /**
  * Edge: applies the tc back end's per-pod commands with `tc -batch -` (one process per
  * pod change), creates/removes the ifb devices, observes what is in place, and falls back
- * to what the kernel has (bfifo when fq_codel is missing; no netem when sch_netem is).
+ * to what the kernel has (pfifo when fq_codel is missing; no netem when sch_netem is).
  */
 import { ifbName, needsIfb, podTcCommands, removeTcCommands, ROOT_HANDLE, type LeafKind, type PodShaping } from '../backends/tc/index.js';
 import { runTool, type HostOptions } from './exec.js';
@@ -67,7 +67,7 @@ export class TcEdge {
       if (!r.ok && UNKNOWN_KIND.test(r.stderr)) {
         // Which kind is missing: the leaf fallback first, then netem.
         if (this.leaf === 'fq_codel') {
-          this.leaf = 'bfifo';
+          this.leaf = 'pfifo';
           missing.push('fq_codel');
           await this.refresh(o, hostDev, ifb);
           continue;
@@ -111,6 +111,14 @@ export class TcEdge {
     return r.ok ? { ok: true, missing: [] } : { ok: false, error: r.stderr.trim(), missing: [] };
   }
 
+  private runBatch(items: readonly { s: PodShaping; dev: string }[], o: TcObserved): Promise<{ ok: boolean; stderr: string }> {
+    const lines = items.flatMap(({ s, dev }) => [
+      ...podTcCommands(this.netem ? s : { ...s, netem: undefined }, dev, this.leaf, { hostRootIsOurs: o.ourRoots.has(dev), ifbRootIsOurs: o.ourRoots.has(ifbName(dev)) }),
+      ...(!needsIfb(s) && o.ingress.has(dev) && o.ifbs.has(ifbName(dev)) ? [`qdisc del dev ${dev} ingress`] : []),
+    ]);
+    return lines.length ? runTool(['tc', '-batch', '-'], { ...this.host, input: lines.join('\n') + '\n', timeoutMs: 60_000 }) : Promise.resolve({ ok: true, stderr: '' });
+  }
+
   /**
    * Applies many pods with one `ip -batch` and one `tc -batch` (a full apply of hundreds
    * of pods costs a few processes, not hundreds); if the batch fails, pod by pod, so that
@@ -124,11 +132,14 @@ export class TcEdge {
       await runTool(['ip', '-force', '-batch', '-'], { ...this.host, input: newIfbs.flatMap((n) => [`link add ${n} type ifb`, `link set ${n} up`]).join('\n') + '\n' });
       for (const n of newIfbs) o.ifbs.add(n);
     }
-    const lines = items.flatMap(({ s, dev }) => [
-      ...podTcCommands(this.netem ? s : { ...s, netem: undefined }, dev, this.leaf, { hostRootIsOurs: o.ourRoots.has(dev), ifbRootIsOurs: o.ourRoots.has(ifbName(dev)) }),
-      ...(!needsIfb(s) && o.ingress.has(dev) && o.ifbs.has(ifbName(dev)) ? [`qdisc del dev ${dev} ingress`] : []),
-    ]);
-    const r = lines.length ? await runTool(['tc', '-batch', '-'], { ...this.host, input: lines.join('\n') + '\n', timeoutMs: 60_000 }) : { ok: true };
+    let r = await this.runBatch(items, o);
+    // The kernel lacks fq_codel: switch the leaf once and redo the batch (replace is idempotent).
+    if (!r.ok && UNKNOWN_KIND.test(r.stderr) && this.leaf === 'fq_codel') {
+      this.leaf = 'pfifo';
+      Object.assign(o, await this.observe());
+      r = await this.runBatch(items, o);
+      for (const { dev } of items) results.set(dev, { ok: true, missing: ['fq_codel'] });
+    }
     if (r.ok) {
       for (const { s, dev } of items) {
         const ifb = ifbName(dev);
@@ -143,7 +154,7 @@ export class TcEdge {
           o.ourRoots.delete(ifb);
           o.ingress.delete(dev);
         }
-        results.set(dev, { ok: true, missing: [] });
+        results.set(dev, { ok: true, missing: results.get(dev)?.missing ?? [] });
       }
       return results;
     }

@@ -97,6 +97,22 @@ describe('node lab: the agent', () => {
     expect((await agent.apply(ir, inventory)).nft).toBe('elements');
   });
 
+  it('nft failing keeps the last good state of both tables, applies nothing after it, and the drift check repairs', async () => {
+    execFileSync('ip', ['netns', 'exec', lab!.nodeNs, 'nft', 'delete', 'table', 'inet', 'netintent']);
+    const ghost: InventoryPod = pod({ ns: 'app', name: 'ghost', ip: '10.123.2.98', labels: { app: 'p1' }, node: 'n1' });
+    const before = classRate(lab!, 'h0');
+    // Pod churn renders an element update, which cannot apply to a table that is gone.
+    const r = await agent.apply(ir, { ...inventory, pods: [...inventory.pods, ghost] });
+    expect(r.ok).toBe(false);
+    expect(r.nft).toBe('failed');
+    expect(r.diagnostics.find((d) => d.code === 'NI8203')?.message).toMatch(/nft \(elements/);
+    expect(classRate(lab!, 'h0')).toBe(before); // tc comes after nft: untouched
+    const { repaired } = await agent.checkDrift();
+    expect(repaired).toContain('table inet netintent');
+    expect(nsExec(lab!.nodeNs, ['nft', 'list', 'tables'])).toMatch(/table inet netintent\n/);
+    expect((await agent.apply(ir, inventory)).ok).toBe(true);
+  });
+
   it('tc failing half way keeps the last good shaping of that pod, reports it, and still applies the others', async () => {
     // Another tool holds the ingress hook of p1's interface: our egress redirect cannot go there.
     nsExec(lab!.nodeNs, ['tc', 'qdisc', 'del', 'dev', 'h1', 'ingress']);

@@ -172,6 +172,15 @@ describe('node lab: egress gateways', () => {
     expect(seenFrom(NS.other)).toBe(POD.other);
   });
 
+  it('routes removed behind the agent\'s back come back at the next drift check', async () => {
+    const rules = execFileSync('ip', ['-n', NS.a, '-4', 'rule', 'show'], { encoding: 'utf8' });
+    const mark = /fwmark (0x4e49[0-9a-f]{4})/.exec(rules)?.[1];
+    expect(mark, rules).toBeDefined();
+    execFileSync('ip', ['-n', NS.a, 'rule', 'del', 'fwmark', mark!, 'lookup', String(Number(mark))]);
+    expect(await waitFor(() => seenFrom(NS.billing) === EGRESS_IP && execFileSync('ip', ['-n', NS.a, '-4', 'rule', 'show'], { encoding: 'utf8' }).includes(mark!), 10_000)).toBe(true);
+    expect(agents.a!.log.some((l) => /drift repaired: .*ip rule add fwmark/.test(l))).toBe(true);
+  });
+
   it('an agent restart keeps enforcement throughout and converges', async () => {
     await stopAgent(agents.a);
     expect(seenFrom(NS.billing)).toBe(EGRESS_IP); // rules and routes outlive the agent

@@ -38,7 +38,7 @@ export interface EgressPlan {
 }
 
 /** 0x4e49 ("NI") in the high half, a content hash in the low half. */
-export function egressMark(id: string): number {
+function egressMark(id: string): number {
   return 0x4e490000 + parseInt(shortHash(id).slice(0, 4), 16);
 }
 

@@ -4,7 +4,7 @@
  *   to the pod   : host veth root  HTB 1a1e: ─ class 1a1e:1 (rate, own burst) ─ leaf
  *   from the pod : host veth ingress ─ u32 match-all ─ mirred redirect ─ ifb root HTB ─ leaf
  * Leaf: fq_codel (short queue, fair between flows) where the kernel has it, otherwise a
- * bfifo of a few milliseconds; netem for the latency/jitter/loss of a rate intent.
+ * pfifo of ~10 ms of full frames; netem for the latency/jitter/loss of a rate intent.
  * HTB limits every protocol (UDP too), not only TCP.
  */
 import { shortHash } from '../nftables/model.js';
@@ -12,7 +12,7 @@ import type { Netem, PodShaping } from './plan.js';
 
 /** Our handles: a root qdisc with this handle is netintent's, anything else is not. */
 export const ROOT_HANDLE = '1a1e:';
-export const CLASS_ID = '1a1e:1';
+const CLASS_ID = '1a1e:1';
 /** Mirred filter handle, fixed so that `filter replace` is idempotent. */
 const FILTER_HANDLE = '800::800';
 /** Largest frame on a veth with the default MTU, with its Ethernet header. */
@@ -20,7 +20,7 @@ const FRAME_BYTES = 1514;
 /** Rate used for an HTB class that only carries netem (no rate intent). */
 const UNSHAPED_BPS = 10_000_000_000;
 
-export type LeafKind = 'fq_codel' | 'bfifo';
+export type LeafKind = 'fq_codel' | 'pfifo';
 
 /**
  * Bucket size: a few milliseconds of traffic, never less than two full frames. Computed
@@ -31,9 +31,13 @@ export function burstBytes(bps: number): number {
   return Math.max(Math.ceil((bps / 8) * 0.005), 2 * FRAME_BYTES);
 }
 
-/** Byte limit of the fallback bfifo: ~10 ms of traffic, at least 16 frames. */
-export function queueBytes(bps: number): number {
-  return Math.max(Math.ceil((bps / 8) * 0.01), 16 * FRAME_BYTES);
+/**
+ * Packet limit of the fallback pfifo: ~10 ms of full frames, at least 10. Counted in
+ * packets, not bytes: a GSO packet of a few segments is one entry, where a byte-limited
+ * bfifo drops such packets whole and TCP loses hundreds of segments a second.
+ */
+function queuePackets(bps: number): number {
+  return Math.max(10, Math.ceil((bps / 8) * 0.01 / FRAME_BYTES));
 }
 
 /** The ifb that carries a host interface's ingress: derived from the interface name (≤ 15 chars). */
@@ -52,7 +56,7 @@ function netemArgs(n: Netem, bps: number | undefined): string {
 }
 
 function leafArgs(leaf: LeafKind, bps: number): string {
-  return leaf === 'fq_codel' ? 'fq_codel' : `bfifo limit ${queueBytes(bps)}`;
+  return leaf === 'fq_codel' ? 'fq_codel' : `pfifo limit ${queuePackets(bps)}`;
 }
 
 /** HTB root (only when ours is not there yet: HTB has no in-place change), class and leaf. */

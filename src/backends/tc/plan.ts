@@ -10,8 +10,8 @@ import { tenantOfNamespace } from '../../ir/selector.js';
 import { SelectorResolver, setContains } from '../../resolve/index.js';
 import { parseQuantity } from './quantity.js';
 
-export const INGRESS_ANNOTATION = 'kubernetes.io/ingress-bandwidth';
-export const EGRESS_ANNOTATION = 'kubernetes.io/egress-bandwidth';
+const INGRESS_ANNOTATION = 'kubernetes.io/ingress-bandwidth';
+const EGRESS_ANNOTATION = 'kubernetes.io/egress-bandwidth';
 
 export interface Netem {
   latencyUs?: number;
