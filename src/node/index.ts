@@ -8,6 +8,4 @@ export { planNode, renderDryRun, type NodePlan } from './plan.js';
 export { readNetSnapshot, resolveHostInterfaces, type NetSnapshot } from './interfaces.js';
 export { DEFAULT_HEALTH_PORT } from './health.js';
 export { NodeL7Proxies, type NodeL7Options } from './l7.js';
-export { HaproxyProxy, masterCommand, currentWorkers, type HaproxyOptions } from './haproxy.js';
-export { DnsmasqProxy, type DnsmasqOptions } from './dnsmasq.js';
-export { SupervisedProcess, type ProxyState, type SupervisedOptions } from './supervise.js';
+export type { ProxyState } from './supervise.js';
