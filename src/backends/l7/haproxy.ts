@@ -18,7 +18,7 @@ import { shortHash } from '../nftables/model.js';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const METHOD = /^[A-Z]+$/;
-const HOST = /^[a-z0-9.*:[\]-]+$/;
+const HOST = /^[a-z0-9.:[\]-]+$/;
 
 /**
  * One HAProxy word. Single quotes turn off every expansion (`$VAR`, `\`), and a single quote
