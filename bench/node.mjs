@@ -3,7 +3,8 @@
 //   1. full apply of a node with 250 pods, each with a rate limit (target < 2 s)
 //   2. reconcile after a change of one pod (target < 50 ms): a pod added, a pod's
 //      bandwidth annotation changed — median of repeated runs
-//   3. shaping accuracy: TCP/UDP, both directions, 10 and 100 Mbit/s, first second and
+//   3. egress-gateway failover time, from the lab test (three agents, gateway link cut)
+//   4. shaping accuracy: TCP/UDP, both directions, 10 and 100 Mbit/s, first second and
 //      steady state, ping RTT p50 under load; next to the reference `bandwidth` CNI plugin
 //      (kubelet burst = 2^31-1 bits, and a sane 5 ms burst) measured in the same run.
 //
@@ -221,11 +222,20 @@ async function accuracyBench() {
   return rows;
 }
 
+/** Runs the egress-gateway lab test and reads the failover time it prints. */
+function failoverBench() {
+  const r = spawnSync('npx', ['vitest', 'run', 'test/node/egress.test.ts'], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8', timeout: 300_000 });
+  const ms = /egress gateway failover: (\d+) ms/.exec(r.stdout ?? '')?.[1];
+  return { ms: ms ? Number(ms) : undefined, passed: r.status === 0 };
+}
+
 const fmt = (n) => (n / M).toFixed(2);
 const started = new Date().toISOString();
 try {
   const rec = await reconcileBench();
   console.log(`reconcile: full apply ${PODS} pods ${rec.fullMs.toFixed(0)} ms; one pod added ${rec.added.toFixed(1)} ms; one annotation changed ${rec.annotated.toFixed(1)} ms (median of ${REPEAT}); drift check ${rec.driftMs.toFixed(0)} ms`);
+  const failover = TRAFFIC ? failoverBench() : { ms: undefined, passed: false };
+  if (failover.ms !== undefined) console.log(`egress gateway failover: ${failover.ms} ms (test ${failover.passed ? 'passed' : 'FAILED'})`);
   const rows = TRAFFIC ? await accuracyBench() : [];
   for (const r of rows) console.log(r.proto === 'ping' ? `${r.who} ${fmt(r.rate)} Mbit/s: ping p50 under load ${r.rtt} ms` : `${r.who} ${r.proto} ${r.dir} ${fmt(r.rate)} Mbit/s: first ${fmt(r.first)} steady ${fmt(r.steady)}`);
   if (args.includes('--write')) {
@@ -253,12 +263,16 @@ try {
         `| reconcile after one pod's bandwidth annotation changed, median of ${REPEAT} | ${rec.annotated.toFixed(1)} ms | < 50 ms |`,
         `| drift check of the whole node (nothing to repair: ${rec.driftRepaired === 0}) | ${rec.driftMs.toFixed(0)} ms | |`,
         '',
+        '## Egress gateway failover',
+        '',
+        `Active gateway node's link cut (and its agent killed) → selected pod's connections leave with the egress IP through the next gateway: **${failover.ms ?? 'n/a'} ms** (target < 10 s; health probe every 1 s, down after 2 misses; from \`test/node/egress.test.ts\`, which ${failover.passed ? 'passed' : 'FAILED'} in this run).`,
+        '',
         '## Shaping accuracy (iperf3, measured at the receiver, median of 3 runs of 4 s, each on a freshly set-up shaper)',
         '',
         'Goodput in Mbit/s as iperf3 reports it; "error on the wire" converts it to frames (what the shapers count:',
         '1514-byte frames carry 1448 bytes of TCP payload, 1442-byte frames 1400 bytes of UDP) and compares with the limit.',
         'UDP is offered at twice the limit.',
-        'The kernel here has no fq_codel or netem (the agent falls back to a pfifo leaf of ~10 ms of full frames and reports the missing netem).',
+        'The kernel here has no fq_codel or netem (the agent falls back to a TBF leaf holding at most 10 ms and reports the missing netem).',
         '',
         '| shaper | limit | proto | direction | first second (goodput) | error on the wire | steady (goodput) | error on the wire |',
         '|---|---|---|---|---|---|---|---|',

@@ -188,7 +188,7 @@ export class NodeAgent {
     const anyFailed = todo.some(({ dev }) => !results.get(dev)!.ok);
     const links = anyFailed ? await listLinks(this.opts) : new Set<string>();
     const missing = new Set(todo.flatMap(({ dev }) => results.get(dev)!.missing));
-    for (const k of [...missing].sort()) report.diagnostics.push(diag('NI8204', undefined, [this.opts.node, k, k === 'netem' ? 'latency, jitter and loss are not applied' : 'a short pfifo is the leaf queue instead']));
+    for (const k of [...missing].sort()) report.diagnostics.push(diag('NI8204', undefined, [this.opts.node, k, k === 'netem' ? 'latency, jitter and loss are not applied' : 'a TBF holding at most 10 ms is the leaf queue instead']));
     for (const { s, dev } of todo) {
       const r = results.get(dev)!;
       if (r.ok) {

@@ -1,7 +1,7 @@
 /**
  * Edge: applies the tc back end's per-pod commands with `tc -batch -` (one process per
  * pod change), creates/removes the ifb devices, observes what is in place, and falls back
- * to what the kernel has (pfifo when fq_codel is missing; no netem when sch_netem is).
+ * to what the kernel has (a short TBF leaf when fq_codel is missing; no netem when sch_netem is).
  */
 import { ifbName, needsIfb, podTcCommands, removeTcCommands, ROOT_HANDLE, type LeafKind, type PodShaping } from '../backends/tc/index.js';
 import { runTool, type HostOptions } from './exec.js';
@@ -67,7 +67,7 @@ export class TcEdge {
       if (!r.ok && UNKNOWN_KIND.test(r.stderr)) {
         // Which kind is missing: the leaf fallback first, then netem.
         if (this.leaf === 'fq_codel') {
-          this.leaf = 'pfifo';
+          this.leaf = 'tbf';
           missing.push('fq_codel');
           await this.refresh(o, hostDev, ifb);
           continue;
@@ -135,7 +135,7 @@ export class TcEdge {
     let r = await this.runBatch(items, o);
     // The kernel lacks fq_codel: switch the leaf once and redo the batch (replace is idempotent).
     if (!r.ok && UNKNOWN_KIND.test(r.stderr) && this.leaf === 'fq_codel') {
-      this.leaf = 'pfifo';
+      this.leaf = 'tbf';
       Object.assign(o, await this.observe());
       r = await this.runBatch(items, o);
       for (const { dev } of items) results.set(dev, { ok: true, missing: ['fq_codel'] });

@@ -4,7 +4,8 @@
  *   to the pod   : host veth root  HTB 1a1e: ─ class 1a1e:1 (rate, own burst) ─ leaf
  *   from the pod : host veth ingress ─ u32 match-all ─ mirred redirect ─ ifb root HTB ─ leaf
  * Leaf: fq_codel (short queue, fair between flows) where the kernel has it, otherwise a
- * pfifo of ~10 ms of full frames; netem for the latency/jitter/loss of a rate intent.
+ * TBF at the same rate holding at most 10 ms; netem for the latency/jitter/loss of a rate
+ * intent.
  * HTB limits every protocol (UDP too), not only TCP.
  */
 import { shortHash } from '../nftables/model.js';
@@ -20,7 +21,7 @@ const FRAME_BYTES = 1514;
 /** Rate used for an HTB class that only carries netem (no rate intent). */
 const UNSHAPED_BPS = 10_000_000_000;
 
-export type LeafKind = 'fq_codel' | 'pfifo';
+export type LeafKind = 'fq_codel' | 'tbf';
 
 /**
  * Bucket size: a few milliseconds of traffic, never less than two full frames. Computed
@@ -29,15 +30,6 @@ export type LeafKind = 'fq_codel' | 'pfifo';
  */
 export function burstBytes(bps: number): number {
   return Math.max(Math.ceil((bps / 8) * 0.005), 2 * FRAME_BYTES);
-}
-
-/**
- * Packet limit of the fallback pfifo: ~10 ms of full frames, at least 10. Counted in
- * packets, not bytes: a GSO packet of a few segments is one entry, where a byte-limited
- * bfifo drops such packets whole and TCP loses hundreds of segments a second.
- */
-function queuePackets(bps: number): number {
-  return Math.max(10, Math.ceil((bps / 8) * 0.01 / FRAME_BYTES));
 }
 
 /** The ifb that carries a host interface's ingress: derived from the interface name (≤ 15 chars). */
@@ -56,7 +48,10 @@ function netemArgs(n: Netem, bps: number | undefined): string {
 }
 
 function leafArgs(leaf: LeafKind, bps: number): string {
-  return leaf === 'fq_codel' ? 'fq_codel' : `pfifo limit ${queuePackets(bps)}`;
+  // Not a fifo: a byte-limited bfifo drops whole GSO packets (TCP then loses hundreds of
+  // segments a second) and a packet-limited pfifo of GSO packets holds ~80 ms at 10 Mbit/s.
+  // TBF splits GSO packets into frames and bounds its queue in time.
+  return leaf === 'fq_codel' ? 'fq_codel' : `tbf rate ${bps}bit burst ${burstBytes(bps)}b latency 10ms`;
 }
 
 /** HTB root (only when ours is not there yet: HTB has no in-place change), class and leaf. */

@@ -70,16 +70,16 @@ describe('tc commands', () => {
 
   it('ingress on the veth root, egress through the ifb; no root HTB line when ours is there (HTB cannot change in place)', () => {
     const s = { pod: 'a/p', ips: ['10.0.0.1'], ingressBps: 10_000_000, egressBps: 100_000_000, reasons: [] };
-    const fresh = podTcCommands(s, 'veth1', 'pfifo', { hostRootIsOurs: false, ifbRootIsOurs: false });
+    const fresh = podTcCommands(s, 'veth1', 'tbf', { hostRootIsOurs: false, ifbRootIsOurs: false });
     const ifb = ifbName('veth1');
     expect(ifb.length).toBeLessThanOrEqual(15);
     expect(fresh).toEqual([
       'qdisc replace dev veth1 root handle 1a1e: htb default 1',
       'class replace dev veth1 parent 1a1e: classid 1a1e:1 htb rate 10000000bit ceil 10000000bit burst 6250b cburst 6250b quantum 1514',
-      'qdisc replace dev veth1 parent 1a1e:1 pfifo limit 10',
+      'qdisc replace dev veth1 parent 1a1e:1 tbf rate 10000000bit burst 6250b latency 10ms',
       `qdisc replace dev ${ifb} root handle 1a1e: htb default 1`,
       `class replace dev ${ifb} parent 1a1e: classid 1a1e:1 htb rate 100000000bit ceil 100000000bit burst 62500b cburst 62500b quantum 1514`,
-      `qdisc replace dev ${ifb} parent 1a1e:1 pfifo limit 83`,
+      `qdisc replace dev ${ifb} parent 1a1e:1 tbf rate 100000000bit burst 62500b latency 10ms`,
       'qdisc replace dev veth1 handle ffff: ingress',
       `filter replace dev veth1 parent ffff: protocol all prio 1 handle 800::800 u32 match u32 0 0 action mirred egress redirect dev ${ifb}`,
     ]);
