@@ -6,6 +6,7 @@ import { registerExplain, registerMatrix } from './explain.js';
 import { registerFmt } from './fmt.js';
 import { registerImport } from './import.js';
 import { registerIpam } from './ipam.js';
+import { registerNode } from './node.js';
 import { registerReport } from './report.js';
 
 /** Every CLI command, in help order. */
@@ -18,5 +19,6 @@ export const commandModules: CommandModule[] = [
   registerMatrix,
   registerDiff,
   registerReport,
+  registerNode,
   registerIpam,
 ];
