@@ -5,6 +5,9 @@
  */
 import { familyOf, ipToBigInt } from '../../ir/address.js';
 
+/** Generated names across the node back ends hash content the same way. */
+export { shortHash } from '../../ir/canonical.js';
+
 export const TABLE = 'netintent';
 export const FAMILY = 'inet';
 
