@@ -11,18 +11,23 @@ if (mode === 'parse') {
   const files = readdirSync(dir).sort().map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
   const lines = files.reduce((n, f) => n + f.text.split('\n').length, 0);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (const f of files) parseDsl(f.path, f.text);
   const ms = performance.now() - t0;
-  console.log(JSON.stringify({ lines, ms, linesPerSecond: Math.round((lines / ms) * 1000) }));
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  console.log(JSON.stringify({ lines, ms, linesPerSecond: Math.round((lines / ms) * 1000), linesPerCpuSecond: Math.round((lines / cpuMs) * 1000) }));
 } else {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const result = compileFiles([dir]);
   const json = result.ir ? canonicalJson(result.ir, true) : '';
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
     console.error(errors.slice(0, 5));
     process.exit(1);
   }
-  console.log(JSON.stringify({ ms, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), rules: result.ir.rules.length, irBytes: json.length }));
+  console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), rules: result.ir.rules.length, irBytes: json.length }));
 }
