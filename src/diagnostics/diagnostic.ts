@@ -39,11 +39,13 @@ export function diag(
   };
 }
 
-/** Source order: file, then offset; diagnostics without a span come first. */
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Source order: file, then offset; diagnostics without a span come first. Never locale-dependent. */
 export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
   return [...list].sort((a, b) => {
-    if (!a.span || !b.span) return (a.span ? 1 : 0) - (b.span ? 1 : 0) || a.code.localeCompare(b.code);
-    return compareSpans(a.span, b.span) || a.code.localeCompare(b.code) || a.message.localeCompare(b.message);
+    if (!a.span || !b.span) return (a.span ? 1 : 0) - (b.span ? 1 : 0) || byText(a.code, b.code);
+    return compareSpans(a.span, b.span) || byText(a.code, b.code) || byText(a.message, b.message);
   });
 }
 

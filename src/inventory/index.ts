@@ -4,7 +4,7 @@
  * Pure: takes text, returns the model and diagnostics naming the object and field at fault.
  */
 import { parseAllDocuments, LineCounter } from 'yaml';
-import ipaddr from 'ipaddr.js';
+import { canonicalIp } from '../ir/address.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../diagnostics/span.js';
 
@@ -83,18 +83,14 @@ function stringMap(v: unknown): Record<string, string> {
   return out;
 }
 
-function canonicalIp(text: string): string | undefined {
-  if (!ipaddr.isValid(text)) return undefined;
-  return ipaddr.process(text).toString();
-}
-
 function protocolOf(v: unknown): 'tcp' | 'udp' | 'sctp' | undefined {
   const p = typeof v === 'string' ? v.toLowerCase() : v === undefined ? 'tcp' : '';
   return p === 'tcp' || p === 'udp' || p === 'sctp' ? p : undefined;
 }
 
-const byName = <T extends { name: string; namespace?: string }>(a: T, b: T): number =>
-  (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.name.localeCompare(b.name);
+/** Code-point order, never the locale's: outputs must not depend on the machine. */
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byName = <T extends { name: string; namespace?: string }>(a: T, b: T): number => byText(a.namespace ?? '', b.namespace ?? '') || byText(a.name, b.name);
 
 export interface LoadInventoryOptions {
   /**
@@ -316,7 +312,7 @@ function readPod(
     ...(typeof spec.nodeName === 'string' ? { nodeName: spec.nodeName } : {}),
     ips: ips.sort(),
     ports,
-    networks: networks.sort((a, b) => a.name.localeCompare(b.name)),
+    networks: networks.sort((a, b) => byText(a.name, b.name)),
     hostNetwork: spec.hostNetwork === true,
     ...(controller && typeof controller.kind === 'string' && typeof controller.name === 'string'
       ? { owner: { kind: controller.kind, name: controller.name, ...(typeof controller.uid === 'string' ? { uid: controller.uid } : {}) } }

@@ -17,8 +17,12 @@ export function isIp(text: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
 }
 
+/** A dotted quad without leading zeros is already canonical (the common case in inventories). */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** Canonical text of an IP (IPv4-mapped IPv6 becomes IPv4), or undefined if invalid. */
 export function canonicalIp(text: string): string | undefined {
+  if (CANONICAL_IPV4.test(text)) return text;
   return isIp(text) ? ipaddr.process(text).toString() : undefined;
 }
 
