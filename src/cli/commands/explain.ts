@@ -147,7 +147,8 @@ export const registerMatrix: CommandModule = (program: Command, io: CliIo) => {
       }
       const pods = [...new Set(cells.map((c) => c.from))];
       const verdicts = new Map(cells.map((c) => [`${ports.indexOf(c.port)} ${c.from} ${c.to}`, c.verdict]));
-      const labels = pods.map((p, r) => `${r + 1} ${p}`);
+      const digits = String(pods.length).length;
+      const labels = pods.map((p, r) => `${String(r + 1).padStart(digits)} ${p}`);
       const width = Math.max(...specs.map((s) => s.text.length), ...labels.map((l) => l.length)) + 1;
       const out: string[] = [];
       specs.forEach((s, i) => {
