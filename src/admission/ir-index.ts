@@ -1,0 +1,133 @@
+/**
+ * Lookups the admission engine needs from one IR, built once per IR (the webhook keeps
+ * one IR for thousands of requests): pools as numeric ranges, fixed IPs by pod and by
+ * address, groups by id.
+ */
+import ipaddr from 'ipaddr.js';
+import type { Ir, IrFixedIp, IrGroup, IrPool, IrTenant } from '../ir/types.js';
+
+export interface Address {
+  family: 4 | 6;
+  value: bigint;
+}
+interface NumericRange {
+  family: 4 | 6;
+  first: bigint;
+  last: bigint;
+}
+export type WorkloadKind = 'Deployment' | 'StatefulSet';
+
+export interface AdmissionIndex {
+  ir: Ir;
+  poolsById: Map<string, IrPool>;
+  poolsByName: Map<string, IrPool[]>;
+  fixedByPod: Map<string, IrFixedIp>;
+  fixedByAddress: Map<string, IrFixedIp>;
+  groupsById: Map<string, IrGroup>;
+  rangesOf: Map<string, NumericRange[]>;
+  /** Reserved addresses per pool id, ascending. */
+  reservedOf: Map<string, Address[]>;
+}
+
+export function parseAddress(text: string): Address | undefined {
+  if (!ipaddr.isValid(text)) return undefined;
+  const addr = ipaddr.process(text);
+  let value = 0n;
+  for (const byte of addr.toByteArray()) value = (value << 8n) | BigInt(byte);
+  return { family: addr.kind() === 'ipv4' ? 4 : 6, value };
+}
+
+function formatAddress(address: Address): string {
+  const bytes: number[] = [];
+  let v = address.value;
+  for (let i = 0; i < (address.family === 4 ? 4 : 16); i++) {
+    bytes.unshift(Number(v & 0xffn));
+    v >>= 8n;
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+export const addressKey = (a: Address): string => `${a.family}:${a.value}`;
+
+const cache = new WeakMap<Ir, AdmissionIndex>();
+
+export function indexIr(ir: Ir): AdmissionIndex {
+  const cached = cache.get(ir);
+  if (cached) return cached;
+  const index: AdmissionIndex = {
+    ir,
+    poolsById: new Map(ir.pools.map((p) => [p.id, p])),
+    poolsByName: new Map(),
+    fixedByPod: new Map(ir.fixedIps.map((f) => [`${f.namespace}/${f.pod}`, f])),
+    fixedByAddress: new Map(),
+    groupsById: new Map(ir.groups.map((g) => [g.id, g])),
+    rangesOf: new Map(),
+    reservedOf: new Map(),
+  };
+  for (const fixed of ir.fixedIps) {
+    for (const text of fixed.ips) {
+      const address = parseAddress(text);
+      if (address) index.fixedByAddress.set(addressKey(address), fixed);
+    }
+  }
+  for (const pool of ir.pools) {
+    const list = index.poolsByName.get(pool.name) ?? [];
+    list.push(pool);
+    index.poolsByName.set(pool.name, list);
+    const ranges: NumericRange[] = [];
+    for (const r of pool.ranges) {
+      const first = parseAddress(r.first);
+      const last = parseAddress(r.last);
+      if (first && last && first.family === last.family) ranges.push({ family: first.family, first: first.value, last: last.value });
+    }
+    index.rangesOf.set(pool.id, ranges);
+    const reserved = pool.reserved.map(parseAddress).filter((a): a is Address => a !== undefined);
+    index.reservedOf.set(pool.id, reserved.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)));
+  }
+  cache.set(ir, index);
+  return index;
+}
+
+export function poolContains(index: AdmissionIndex, pool: IrPool, address: Address): boolean {
+  return index.rangesOf.get(pool.id)!.some((r) => r.family === address.family && r.first <= address.value && address.value <= r.last);
+}
+
+/**
+ * Address number `ordinal` of a pool (ranges in order, reserved addresses skipped): the
+ * address StatefulSet pod `NAME-ordinal` keeps across restarts.
+ */
+export function poolAddressAt(index: AdmissionIndex, pool: IrPool, ordinal: number): string | undefined {
+  const reserved = index.reservedOf.get(pool.id)!;
+  let remaining = BigInt(ordinal);
+  for (const r of index.rangesOf.get(pool.id)!) {
+    const reservedHere = reserved.filter((a) => a.family === r.family && r.first <= a.value && a.value <= r.last);
+    const available = r.last - r.first + 1n - BigInt(reservedHere.length);
+    if (remaining < available) {
+      let candidate = r.first + remaining;
+      // Ascending: every reserved address at or below the candidate pushes it up by one.
+      for (const a of reservedHere) if (a.value <= candidate) candidate++;
+      return formatAddress({ family: r.family, value: candidate });
+    }
+    remaining -= available;
+  }
+  return undefined;
+}
+
+/** Tenant references in the IR may carry the id (`tenant:NAME`) or the bare name. */
+export function refersToTenant(ref: string | undefined, tenant: IrTenant): boolean {
+  return ref === tenant.name || ref === tenant.id;
+}
+
+export function isTenantPool(pool: IrPool, tenant: IrTenant): boolean {
+  return tenant.pools.includes(pool.id) || refersToTenant(pool.tenant, tenant);
+}
+
+export function workloadPool(index: AdmissionIndex, kind: WorkloadKind, namespace: string, name: string): IrPool | undefined {
+  return index.ir.pools.find((p) => p.workload?.kind === kind && p.workload.namespace === namespace && p.workload.name === name);
+}
+
+/** `file:line` of the intent behind an IR element, for messages. */
+export function sourceOf(ir: Ir, id: string): string {
+  const ref = ir.sources[id]?.[0];
+  return ref ? `${ref.file}:${ref.line}` : 'no source recorded';
+}

@@ -1,0 +1,136 @@
+/**
+ * Mutation of pods: the annotations the node side reads (fixed IP, pool, rates, egress
+ * gateways, and optionally the configured CNI's own fixed-IP annotations). Deterministic
+ * and idempotent: mutating the output again changes nothing.
+ */
+import jsonPatch from 'fast-json-patch';
+import type { IrPool } from '../ir/types.js';
+import {
+  ANTREA_IPPOOLS,
+  ANTREA_POD_IPS,
+  CALICO_IP_ADDRS,
+  EGRESS_BANDWIDTH,
+  INGRESS_BANDWIDTH,
+  KUBE_OVN_IP_ADDRESS,
+  KUBE_OVN_IP_POOL,
+  NETINTENT_EGRESS_GATEWAY,
+  NETINTENT_IP,
+  NETINTENT_POOL,
+  readFixedAddressRequests,
+  type CniFlavour,
+} from './annotations.js';
+import { isTenantPool, poolAddressAt, sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
+import { isObject, podInGroup, type JsonObject, type PodFacts } from './pod.js';
+import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
+import type { Violation } from './violation.js';
+
+export interface IntendedAddresses {
+  ips: string[];
+  /** IR element that gives them: the fixed IP or the StatefulSet pool. */
+  sourceId: string;
+  pool?: IrPool;
+}
+
+/** The addresses the intents give this very pod: its fixed IP, or its StatefulSet ordinal's. */
+export function intendedAddresses(index: AdmissionIndex, pod: PodFacts): IntendedAddresses | undefined {
+  const fixed = pod.name ? index.fixedByPod.get(`${pod.namespace}/${pod.name}`) : undefined;
+  if (fixed) return { ips: fixed.ips, sourceId: fixed.id };
+  const w = pod.workload;
+  if (w?.kind !== 'StatefulSet' || w.ordinal === undefined) return undefined;
+  const pool = workloadPool(index, 'StatefulSet', pod.namespace, w.name);
+  const ip = pool ? poolAddressAt(index, pool, w.ordinal) : undefined;
+  return pool && ip ? { ips: [ip], sourceId: pool.id, pool } : undefined;
+}
+
+export interface PodMutation {
+  /** JSON Patch (RFC 6902) turning the request object into the mutated one; [] when nothing changes. */
+  patch: jsonPatch.Operation[];
+  /** Annotation keys the patch sets, changes or removes, sorted. */
+  changed: string[];
+  warnings: Violation[];
+}
+
+function strictestRate(index: AdmissionIndex, pod: PodFacts, direction: 'ingressBps' | 'egressBps'): number | undefined {
+  let rate: number | undefined;
+  for (const limit of index.ir.rateLimits) {
+    const bps = limit[direction];
+    if (bps === undefined || !limit.pods.some((g) => podInGroup(index, g, pod))) continue;
+    rate = rate === undefined ? bps : Math.min(rate, bps);
+  }
+  return rate;
+}
+
+/** The pod's annotations as the node side needs them. */
+function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour | undefined, warnings: Violation[]): Record<string, string> {
+  const { ir } = index;
+  const wanted = { ...pod.annotations };
+
+  const intended = intendedAddresses(index, pod);
+  if (intended) {
+    wanted[NETINTENT_IP] = intended.ips.join(',');
+  } else if (wanted[NETINTENT_IP] === undefined) {
+    // Carry a CNI-flavoured request over to the annotation the IPAM plugin reads.
+    const request = readFixedAddressRequests(wanted).addresses.find((a) => a.annotation !== KUBE_OVN_IP_POOL);
+    if (request) wanted[NETINTENT_IP] = request.ips.join(',');
+  }
+  const w = pod.workload;
+  if (w?.kind === 'StatefulSet' && w.ordinal !== undefined && !intended) {
+    const pool = workloadPool(index, 'StatefulSet', pod.namespace, w.name);
+    if (pool) warnings.push({ code: 'NI7017', args: [pod.display, pool.name, `${pod.namespace}/${w.name}`, w.ordinal, sourceOf(ir, pool.id)] });
+  }
+
+  const ownPool = w ? workloadPool(index, w.kind, pod.namespace, w.name) : undefined;
+  if (ownPool) {
+    wanted[NETINTENT_POOL] = ownPool.name;
+  } else if (wanted[NETINTENT_POOL] === undefined) {
+    const requested = readFixedAddressRequests(wanted).pools.flatMap((r) => r.pools).filter((n) => index.poolsByName.has(n));
+    const tenantPools = pod.tenant ? ir.pools.filter((p) => isTenantPool(p, pod.tenant!)).map((p) => p.name) : [];
+    const pools = requested.length ? requested : tenantPools;
+    if (pools.length) wanted[NETINTENT_POOL] = [...new Set(pools)].join(',');
+  }
+
+  for (const [key, direction] of [[INGRESS_BANDWIDTH, 'ingressBps'], [EGRESS_BANDWIDTH, 'egressBps']] as const) {
+    const rate = strictestRate(index, pod, direction);
+    if (rate === undefined) continue;
+    const current = wanted[key];
+    // A malformed value is left for validation to reject; a stricter one is kept.
+    if (current !== undefined && (bandwidthProblem(current) || parseQuantity(current)! <= rate)) continue;
+    wanted[key] = formatBitRate(rate);
+  }
+
+  const gateways = ir.egressGateways.filter((g) => g.pods.some((id) => podInGroup(index, id, pod))).map((g) => g.name).sort();
+  if (gateways.length) wanted[NETINTENT_EGRESS_GATEWAY] = gateways.join(',');
+  else delete wanted[NETINTENT_EGRESS_GATEWAY];
+
+  const ips = wanted[NETINTENT_IP]?.split(',');
+  const pool = wanted[NETINTENT_POOL];
+  switch (cni) {
+    case 'calico':
+      if (ips) wanted[CALICO_IP_ADDRS] = JSON.stringify(ips);
+      break;
+    case 'kube-ovn':
+      if (ips) wanted[KUBE_OVN_IP_ADDRESS] = ips.join(',');
+      break;
+    case 'antrea':
+      if (ips) wanted[ANTREA_POD_IPS] = ips.join(',');
+      if (pool) wanted[ANTREA_IPPOOLS] = pool;
+      break;
+    case undefined:
+      break;
+  }
+  return wanted;
+}
+
+export function mutatePod(index: AdmissionIndex, pod: PodFacts, object: JsonObject, cni: CniFlavour | undefined): PodMutation {
+  const warnings: Violation[] = [];
+  const wanted = wantedAnnotations(index, pod, cni, warnings);
+  const meta = isObject(object.metadata) ? object.metadata : undefined;
+  const before = pod.annotations;
+  const changed = [...new Set([...Object.keys(before), ...Object.keys(wanted)])].filter((k) => before[k] !== wanted[k]).sort();
+  if (changed.length === 0) return { patch: [], changed, warnings };
+  // Diff the object before and after: compare() creates missing parents, escapes `/` as
+  // `~1` and touches only the annotations that differ.
+  const after = { ...object, metadata: { ...meta, annotations: { ...(isObject(meta?.annotations) ? meta.annotations : {}), ...wanted } } };
+  for (const key of changed) if (wanted[key] === undefined) delete (after.metadata.annotations as Record<string, unknown>)[key];
+  return { patch: jsonPatch.compare(object, after), changed, warnings };
+}

@@ -1,0 +1,127 @@
+/**
+ * What the admission rules need to know about a pod in a request: its namespace and
+ * tenant, labels, annotations, the workload that owns it (for workload pools and
+ * StatefulSet ordinals) and its membership in the IR's groups.
+ */
+import { ANY_GROUP_ID, type IrMember, type IrNamespaceScope, type IrTenant } from '../ir/types.js';
+import { matchesSelector, tenantOfNamespace } from '../ir/selector.js';
+import { refersToTenant, type AdmissionIndex, type WorkloadKind } from './ir-index.js';
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isObject(v)) for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+export interface PodWorkload {
+  kind: WorkloadKind;
+  name: string;
+  /** StatefulSet pods only: N of `NAME-N`. */
+  ordinal?: number;
+}
+
+export interface PodFacts {
+  namespace: string;
+  /** Empty while the API server has still to generate it (generateName). */
+  name: string;
+  /** `namespace/name` (or `namespace/generateName*`) for messages. */
+  display: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  namespaceLabels: Readonly<Record<string, string>>;
+  tenant?: IrTenant;
+  workload?: PodWorkload;
+  spec: JsonObject;
+}
+
+/** Labels of a namespace the inventory does not list: the one the API server always sets. */
+export function namespaceLabelsOf(namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>, name: string): Readonly<Record<string, string>> {
+  return namespaces.get(name) ?? { 'kubernetes.io/metadata.name': name };
+}
+
+function workloadOf(meta: JsonObject, name: string, labels: Record<string, string>): PodWorkload | undefined {
+  const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences.filter(isObject) : [];
+  const controller = owners.find((o) => o.controller === true) ?? owners[0];
+  const ownerKind = typeof controller?.kind === 'string' ? controller.kind : undefined;
+  const ownerName = typeof controller?.name === 'string' ? controller.name : undefined;
+  if (ownerKind === 'StatefulSet' && ownerName) {
+    const suffix = name.startsWith(`${ownerName}-`) ? name.slice(ownerName.length + 1) : labels['apps.kubernetes.io/pod-index'];
+    const ordinal = suffix !== undefined && /^\d+$/.test(suffix) ? Number(suffix) : undefined;
+    return { kind: 'StatefulSet', name: ownerName, ...(ordinal !== undefined ? { ordinal } : {}) };
+  }
+  // A Deployment's pods belong to ReplicaSet `DEPLOYMENT-HASH` (HASH = pod-template-hash);
+  // without an owner reference the generateName `DEPLOYMENT-HASH-` says the same.
+  const replicaSet =
+    ownerKind === 'ReplicaSet' ? ownerName : typeof meta.generateName === 'string' ? meta.generateName.replace(/-$/, '') : undefined;
+  const hash = labels['pod-template-hash'];
+  if (replicaSet && hash && replicaSet.endsWith(`-${hash}`)) {
+    return { kind: 'Deployment', name: replicaSet.slice(0, -hash.length - 1) };
+  }
+  return undefined;
+}
+
+export function readPod(
+  index: AdmissionIndex,
+  object: JsonObject,
+  requestNamespace: string | undefined,
+  namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): PodFacts {
+  const meta = isObject(object.metadata) ? object.metadata : {};
+  const namespace = requestNamespace || (typeof meta.namespace === 'string' ? meta.namespace : 'default');
+  const name = typeof meta.name === 'string' ? meta.name : '';
+  const labels = stringMap(meta.labels);
+  const namespaceLabels = namespaceLabelsOf(namespaces, namespace);
+  const tenant = tenantOfNamespace(index.ir, { name: namespace, labels: { ...namespaceLabels } });
+  const workload = workloadOf(meta, name, labels);
+  return {
+    namespace,
+    name,
+    display: `${namespace}/${name || `${typeof meta.generateName === 'string' ? meta.generateName : ''}*`}`,
+    labels,
+    annotations: stringMap(meta.annotations),
+    namespaceLabels,
+    ...(tenant ? { tenant } : {}),
+    ...(workload ? { workload } : {}),
+    spec: isObject(object.spec) ? object.spec : {},
+  };
+}
+
+function scopeMatches(scope: IrNamespaceScope, pod: PodFacts): boolean {
+  switch (scope.kind) {
+    case 'all':
+      return true;
+    case 'names':
+      return scope.names.includes(pod.namespace);
+    case 'selector':
+      return matchesSelector(scope.selector, pod.namespaceLabels);
+    case 'tenant':
+      return pod.tenant !== undefined && refersToTenant(scope.tenant, pod.tenant);
+    case 'notTenant':
+      return !(pod.tenant !== undefined && refersToTenant(scope.tenant, pod.tenant));
+  }
+}
+
+/**
+ * Whether the pod is in a group. Only `pods` members of the local cluster's primary network
+ * can hold a pod being admitted; addresses, names and services cannot.
+ */
+export function podInGroup(index: AdmissionIndex, groupId: string, pod: PodFacts, visiting: Set<string> = new Set()): boolean {
+  if (groupId === ANY_GROUP_ID) return true;
+  // Member references may carry the group id or its bare name.
+  const group = index.groupsById.get(groupId) ?? index.groupsById.get(`group:${groupId}`);
+  if (!group || visiting.has(groupId)) return false;
+  visiting.add(groupId);
+  const matches = (m: IrMember): boolean => {
+    if (m.kind === 'group') return podInGroup(index, m.group, pod, visiting);
+    return m.kind === 'pods' && m.network === undefined && m.cluster === undefined && scopeMatches(m.scope, pod) && matchesSelector(m.selector, pod.labels);
+  };
+  const result = group.members.some(matches);
+  visiting.delete(groupId);
+  return result;
+}

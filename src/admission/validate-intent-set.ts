@@ -1,0 +1,36 @@
+/**
+ * IntentSet objects applied to the cluster are compiled like files: a set that does not
+ * compile is rejected with its diagnostics.
+ */
+import { stringify } from 'yaml';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Ir } from '../ir/types.js';
+import { isObject, type JsonObject } from './pod.js';
+
+/** `compileTexts` of src/sources. */
+export type CompileTexts = (files: { path: string; text: string }[]) => { ir: Ir | undefined; diagnostics: Diagnostic[] };
+
+export interface IntentSetVerdict {
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+}
+
+export function checkIntentSet(compileTexts: CompileTexts, path: string, object: JsonObject): IntentSetVerdict {
+  const meta = isObject(object.metadata) ? object.metadata : {};
+  // Server-set metadata (uid, managedFields…) is no part of the intents.
+  const document = {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: {
+      name: meta.name,
+      ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
+      ...(meta.labels !== undefined ? { labels: meta.labels } : {}),
+    },
+    spec: object.spec,
+  };
+  const { diagnostics } = compileTexts([{ path, text: stringify(document) }]);
+  return {
+    errors: diagnostics.filter((d) => d.severity === 'error'),
+    warnings: diagnostics.filter((d) => d.severity === 'warning'),
+  };
+}
