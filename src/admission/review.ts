@@ -122,9 +122,19 @@ export function reviewedKind(kind: AdmissionRequest['kind']): ReviewedKind | und
 
 /**
  * Reviews one request against the intents. dryRun changes nothing: the engine has no
- * side effects to skip.
+ * side effects to skip. A fault in the engine answers as the webhook's failurePolicy
+ * would (validate denies, mutate allows unchanged) but says why, instead of a 500.
  */
 export function review(ir: Ir, context: AdmissionContext, request: AdmissionRequest, options: { operation: AdmissionOperation }): AdmissionReviewResponse {
+  try {
+    return reviewRequest(ir, context, request, options);
+  } catch (e) {
+    const fault: Violation = { code: 'NI9004', args: [(e as Error).message] };
+    return options.operation === 'validate' ? respond(request.uid, [fault], []) : respond(request.uid, [], [renderViolation(fault)]);
+  }
+}
+
+function reviewRequest(ir: Ir, context: AdmissionContext, request: AdmissionRequest, options: { operation: AdmissionOperation }): AdmissionReviewResponse {
   const { uid, object } = request;
   const kind = reviewedKind(request.kind);
   if (!kind) return respond(uid, [], [renderViolation({ code: 'NI7015', args: [`${request.kind.group || 'core'}/${request.kind.kind}`] })]);

@@ -1,4 +1,5 @@
 import type { CommandModule } from '../program.js';
+import { registerAdmit, registerWebhook } from './webhook.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [];
+export const commandModules: CommandModule[] = [registerAdmit, registerWebhook];
