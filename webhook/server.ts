@@ -4,7 +4,7 @@
  * TLS (reloaded on change), intent reload, metrics, logs, shutdown.
  */
 import type { AddressInfo } from 'node:net';
-import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   parseAdmissionReview,
   review,
@@ -81,7 +81,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     bodyLimit: BODY_LIMIT_BYTES,
     logger: { level: options.logLevel ?? 'info' },
     // One log line per review (below) instead of two per request.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
   log = app.log;
