@@ -36,6 +36,8 @@ export interface WebhookServerOptions {
   cni?: CniFlavour;
   /** pino level; `silent` in tests. */
   logLevel?: string;
+  /** Where JSON log lines go (default stdout). */
+  logStream?: NodeJS.WritableStream;
   /** Defaults to src/sources. */
   compiler?: IntentCompiler;
   /** How long files must be quiet before a reload (ms). */
@@ -79,7 +81,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const app = fastify({
     https: keyPair,
     bodyLimit: BODY_LIMIT_BYTES,
-    logger: { level: options.logLevel ?? 'info' },
+    logger: { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
     // One log line per review (below) instead of two per request.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -124,6 +126,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return serialiseAdmissionResponse({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response });
   };
 
+  // While closing, answer in-flight requests with `Connection: close` so that keep-alive
+  // connections (the API server keeps them) end and close() can finish.
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   app.post('/validate', handle('validate'));
   app.post('/mutate', handle('mutate'));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -162,6 +171,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     intents,
     reloadCertificate: () => certificates.check(),
     close: async () => {
+      closing = true;
       certificates.close();
       intents.close();
       await app.close();
