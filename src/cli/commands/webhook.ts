@@ -15,7 +15,15 @@ import {
 } from '../../admission/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { formatSpan } from '../../diagnostics/span.js';
-import { admissionContextOf, describeFailure, loadAdmissionState, loadIntentCompiler, renderManifests, startWebhookServer } from '../../../webhook/index.js';
+import {
+  admissionContextOf,
+  describeFailure,
+  loadAdmissionState,
+  loadIntentCompiler,
+  renderManifests,
+  startWebhookServer,
+  type IntentCompiler,
+} from '../../../webhook/index.js';
 import { EXIT_INPUT, EXIT_USAGE, ExitError, type CliIo, type CommandModule } from '../program.js';
 
 function printDiagnostics(io: CliIo, diagnostics: Diagnostic[]): void {
@@ -33,7 +41,17 @@ function parsePort(io: CliIo, value: string): number {
   throw new ExitError(EXIT_USAGE);
 }
 
-export const registerWebhook: CommandModule = (program: Command, io: CliIo) => {
+/**
+ * The commands, with the compiler they load (src/sources by default; tests pass a
+ * stand-in).
+ */
+export function webhookCommands(loadCompiler: () => Promise<IntentCompiler> = loadIntentCompiler): { registerWebhook: CommandModule; registerAdmit: CommandModule } {
+  return { registerWebhook: (program, io) => registerWebhookWith(program, io, loadCompiler), registerAdmit: (program, io) => registerAdmitWith(program, io, loadCompiler) };
+}
+
+export const { registerWebhook, registerAdmit } = webhookCommands();
+
+function registerWebhookWith(program: Command, io: CliIo, loadCompiler: () => Promise<IntentCompiler>): void {
   const webhook = program.command('webhook').description('the admission webhook server and its manifests');
 
   webhook
@@ -52,6 +70,7 @@ export const registerWebhook: CommandModule = (program: Command, io: CliIo) => {
       try {
         server = await startWebhookServer({
           paths,
+          compiler: await loadCompiler(),
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           port: parsePort(io, opts.port),
@@ -101,9 +120,9 @@ export const registerWebhook: CommandModule = (program: Command, io: CliIo) => {
       }
       io.stdout(renderManifests({ namespace: opts.namespace, image: opts.image, replicas, ...(caBundle !== undefined ? { caBundle } : {}) }));
     });
-};
+}
 
-export const registerAdmit: CommandModule = (program: Command, io: CliIo) => {
+function registerAdmitWith(program: Command, io: CliIo, loadCompiler: () => Promise<IntentCompiler>): void {
   program
     .command('admit')
     .description('review an AdmissionReview offline: prints the exact response body the webhook sends (exit 1 when denied)')
@@ -131,7 +150,7 @@ export const registerAdmit: CommandModule = (program: Command, io: CliIo) => {
           throw new ExitError(EXIT_INPUT);
         }
       }
-      const compiler = await loadIntentCompiler();
+      const compiler = await loadCompiler();
       const { state, diagnostics } = await loadAdmissionState(compiler, paths, opts.inventory);
       if (!state) {
         printDiagnostics(io, diagnostics);
@@ -147,4 +166,4 @@ export const registerAdmit: CommandModule = (program: Command, io: CliIo) => {
       io.stdout(serialiseAdmissionResponse(out));
       if (!out.response.allowed) throw new ExitError(EXIT_INPUT);
     });
-};
+}
