@@ -4,7 +4,7 @@
  * address, groups by id.
  */
 import ipaddr from 'ipaddr.js';
-import type { Ir, IrFixedIp, IrGroup, IrPool, IrTenant } from '../ir/types.js';
+import type { Ir, IrFixedIp, IrMember, IrPool, IrTenant } from '../ir/types.js';
 
 export interface Address {
   family: 4 | 6;
@@ -17,13 +17,26 @@ interface NumericRange {
 }
 export type WorkloadKind = 'Deployment' | 'StatefulSet';
 
+/** A `pods` member of a group that can hold a pod being admitted (local cluster, primary network). */
+export interface PodMemberEntry {
+  groupId: string;
+  member: Extract<IrMember, { kind: 'pods' }>;
+}
+
 export interface AdmissionIndex {
   ir: Ir;
   poolsById: Map<string, IrPool>;
   poolsByName: Map<string, IrPool[]>;
   fixedByPod: Map<string, IrFixedIp>;
   fixedByAddress: Map<string, IrFixedIp>;
-  groupsById: Map<string, IrGroup>;
+  /**
+   * Pod members keyed by `KEY=VALUE` of their first `In` requirement: a pod can only match
+   * members filed under one of its labels, or those in `unkeyedMembers`.
+   */
+  membersByLabel: Map<string, PodMemberEntry[]>;
+  unkeyedMembers: PodMemberEntry[];
+  /** Group id → ids of the groups that include it as a member. */
+  parentGroups: Map<string, string[]>;
   rangesOf: Map<string, NumericRange[]>;
   /** Reserved addresses per pool id, ascending. */
   reservedOf: Map<string, Address[]>;
@@ -60,10 +73,30 @@ export function indexIr(ir: Ir): AdmissionIndex {
     poolsByName: new Map(),
     fixedByPod: new Map(ir.fixedIps.map((f) => [`${f.namespace}/${f.pod}`, f])),
     fixedByAddress: new Map(),
-    groupsById: new Map(ir.groups.map((g) => [g.id, g])),
+    membersByLabel: new Map(),
+    unkeyedMembers: [],
+    parentGroups: new Map(),
     rangesOf: new Map(),
     reservedOf: new Map(),
   };
+  const groupIds = new Set(ir.groups.map((g) => g.id));
+  for (const group of ir.groups) {
+    for (const member of group.members) {
+      if (member.kind === 'group') {
+        // Member references may carry the group id or its bare name.
+        const child = groupIds.has(member.group) ? member.group : `group:${member.group}`;
+        index.parentGroups.set(child, [...(index.parentGroups.get(child) ?? []), group.id]);
+      } else if (member.kind === 'pods' && member.network === undefined && member.cluster === undefined) {
+        const entry = { groupId: group.id, member };
+        const keyed = member.selector.find((r) => r.op === 'In');
+        if (!keyed) index.unkeyedMembers.push(entry);
+        for (const value of keyed?.values ?? []) {
+          const key = `${keyed!.key}=${value}`;
+          index.membersByLabel.set(key, [...(index.membersByLabel.get(key) ?? []), entry]);
+        }
+      }
+    }
+  }
   for (const fixed of ir.fixedIps) {
     for (const text of fixed.ips) {
       const address = parseAddress(text);

@@ -20,7 +20,7 @@ import {
   type CniFlavour,
 } from './annotations.js';
 import { isTenantPool, poolAddressAt, sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
-import { isObject, podInGroup, type JsonObject, type PodFacts } from './pod.js';
+import { groupsOfPod, isObject, type JsonObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
 import type { Violation } from './violation.js';
 
@@ -50,11 +50,11 @@ export interface PodMutation {
   warnings: Violation[];
 }
 
-function strictestRate(index: AdmissionIndex, pod: PodFacts, direction: 'ingressBps' | 'egressBps'): number | undefined {
+function strictestRate(index: AdmissionIndex, groups: Set<string>, direction: 'ingressBps' | 'egressBps'): number | undefined {
   let rate: number | undefined;
   for (const limit of index.ir.rateLimits) {
     const bps = limit[direction];
-    if (bps === undefined || !limit.pods.some((g) => podInGroup(index, g, pod))) continue;
+    if (bps === undefined || !limit.pods.some((g) => groups.has(g) || groups.has(`group:${g}`))) continue;
     rate = rate === undefined ? bps : Math.min(rate, bps);
   }
   return rate;
@@ -89,8 +89,9 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
     if (pools.length) wanted[NETINTENT_POOL] = [...new Set(pools)].join(',');
   }
 
+  const groups = groupsOfPod(index, pod);
   for (const [key, direction] of [[INGRESS_BANDWIDTH, 'ingressBps'], [EGRESS_BANDWIDTH, 'egressBps']] as const) {
-    const rate = strictestRate(index, pod, direction);
+    const rate = strictestRate(index, groups, direction);
     if (rate === undefined) continue;
     const current = wanted[key];
     // A malformed value is left for validation to reject; a stricter one is kept.
@@ -98,7 +99,7 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
     wanted[key] = formatBitRate(rate);
   }
 
-  const gateways = ir.egressGateways.filter((g) => g.pods.some((id) => podInGroup(index, id, pod))).map((g) => g.name).sort();
+  const gateways = ir.egressGateways.filter((g) => g.pods.some((id) => groups.has(id) || groups.has(`group:${id}`))).map((g) => g.name).sort();
   if (gateways.length) wanted[NETINTENT_EGRESS_GATEWAY] = gateways.join(',');
   else delete wanted[NETINTENT_EGRESS_GATEWAY];
 
@@ -125,12 +126,13 @@ export function mutatePod(index: AdmissionIndex, pod: PodFacts, object: JsonObje
   const warnings: Violation[] = [];
   const wanted = wantedAnnotations(index, pod, cni, warnings);
   const meta = isObject(object.metadata) ? object.metadata : undefined;
-  const before = pod.annotations;
-  const changed = [...new Set([...Object.keys(before), ...Object.keys(wanted)])].filter((k) => before[k] !== wanted[k]).sort();
+  const current = pod.annotations;
+  const changed = [...new Set([...Object.keys(current), ...Object.keys(wanted)])].filter((k) => current[k] !== wanted[k]).sort();
   if (changed.length === 0) return { patch: [], changed, warnings };
-  // Diff the object before and after: compare() creates missing parents, escapes `/` as
-  // `~1` and touches only the annotations that differ.
-  const after = { ...object, metadata: { ...meta, annotations: { ...(isObject(meta?.annotations) ? meta.annotations : {}), ...wanted } } };
-  for (const key of changed) if (wanted[key] === undefined) delete (after.metadata.annotations as Record<string, unknown>)[key];
-  return { patch: jsonPatch.compare(object, after), changed, warnings };
+  // Diff before and after: compare() creates missing parents, escapes `/` as `~1` and
+  // touches only the annotations that differ. Only metadata changes, so only it is walked.
+  const annotations: Record<string, unknown> = { ...(isObject(meta?.annotations) ? meta.annotations : {}), ...wanted };
+  for (const key of changed) if (wanted[key] === undefined) delete annotations[key];
+  const before = meta === undefined ? {} : { metadata: meta };
+  return { patch: jsonPatch.compare(before, { metadata: { ...meta, annotations } }), changed, warnings };
 }

@@ -3,7 +3,7 @@
  * tenant, labels, annotations, the workload that owns it (for workload pools and
  * StatefulSet ordinals) and its membership in the IR's groups.
  */
-import { ANY_GROUP_ID, type IrMember, type IrNamespaceScope, type IrTenant } from '../ir/types.js';
+import { ANY_GROUP_ID, type IrNamespaceScope, type IrTenant } from '../ir/types.js';
 import { matchesSelector, tenantOfNamespace } from '../ir/selector.js';
 import { refersToTenant, type AdmissionIndex, type WorkloadKind } from './ir-index.js';
 
@@ -108,20 +108,29 @@ function scopeMatches(scope: IrNamespaceScope, pod: PodFacts): boolean {
 }
 
 /**
- * Whether the pod is in a group. Only `pods` members of the local cluster's primary network
- * can hold a pod being admitted; addresses, names and services cannot.
+ * Ids of every group holding the pod, directly or through nested groups, plus `group:any`.
+ * Only `pods` members of the local cluster's primary network can hold a pod being
+ * admitted; addresses, names and services cannot.
  */
-export function podInGroup(index: AdmissionIndex, groupId: string, pod: PodFacts, visiting: Set<string> = new Set()): boolean {
-  if (groupId === ANY_GROUP_ID) return true;
-  // Member references may carry the group id or its bare name.
-  const group = index.groupsById.get(groupId) ?? index.groupsById.get(`group:${groupId}`);
-  if (!group || visiting.has(groupId)) return false;
-  visiting.add(groupId);
-  const matches = (m: IrMember): boolean => {
-    if (m.kind === 'group') return podInGroup(index, m.group, pod, visiting);
-    return m.kind === 'pods' && m.network === undefined && m.cluster === undefined && scopeMatches(m.scope, pod) && matchesSelector(m.selector, pod.labels);
-  };
-  const result = group.members.some(matches);
-  visiting.delete(groupId);
-  return result;
+export function groupsOfPod(index: AdmissionIndex, pod: PodFacts): Set<string> {
+  const groups = new Set<string>([ANY_GROUP_ID]);
+  const candidates = [index.unkeyedMembers, ...Object.entries(pod.labels).map(([k, v]) => index.membersByLabel.get(`${k}=${v}`) ?? [])];
+  const pending: string[] = [];
+  for (const list of candidates) {
+    for (const { groupId, member } of list) {
+      if (!groups.has(groupId) && scopeMatches(member.scope, pod) && matchesSelector(member.selector, pod.labels)) {
+        groups.add(groupId);
+        pending.push(groupId);
+      }
+    }
+  }
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    for (const parent of index.parentGroups.get(id) ?? []) {
+      if (!groups.has(parent)) {
+        groups.add(parent);
+        pending.push(parent);
+      }
+    }
+  }
+  return groups;
 }
