@@ -4,7 +4,7 @@
  * address, groups by id.
  */
 import ipaddr from 'ipaddr.js';
-import type { Ir, IrFixedIp, IrMember, IrPool, IrTenant } from '../ir/types.js';
+import type { Ir, IrEgressGateway, IrFixedIp, IrMember, IrPool, IrRateLimit, IrTenant } from '../ir/types.js';
 
 export interface Address {
   family: 4 | 6;
@@ -37,6 +37,9 @@ export interface AdmissionIndex {
   unkeyedMembers: PodMemberEntry[];
   /** Group id → ids of the groups that include it as a member. */
   parentGroups: Map<string, string[]>;
+  /** Rate limits and egress gateways with their pod groups as ids. */
+  rateLimits: { limit: IrRateLimit; groups: string[] }[];
+  egressGateways: { gateway: IrEgressGateway; groups: string[] }[];
   rangesOf: Map<string, NumericRange[]>;
   /** Reserved addresses per pool id, ascending. */
   reservedOf: Map<string, Address[]>;
@@ -76,15 +79,20 @@ export function indexIr(ir: Ir): AdmissionIndex {
     membersByLabel: new Map(),
     unkeyedMembers: [],
     parentGroups: new Map(),
+    rateLimits: [],
+    egressGateways: [],
     rangesOf: new Map(),
     reservedOf: new Map(),
   };
   const groupIds = new Set(ir.groups.map((g) => g.id));
+  // References may carry the group id or its bare name.
+  const groupId = (ref: string): string => (groupIds.has(ref) ? ref : `group:${ref}`);
+  index.rateLimits = ir.rateLimits.map((limit) => ({ limit, groups: limit.pods.map(groupId) }));
+  index.egressGateways = ir.egressGateways.map((gateway) => ({ gateway, groups: gateway.pods.map(groupId) }));
   for (const group of ir.groups) {
     for (const member of group.members) {
       if (member.kind === 'group') {
-        // Member references may carry the group id or its bare name.
-        const child = groupIds.has(member.group) ? member.group : `group:${member.group}`;
+        const child = groupId(member.group);
         index.parentGroups.set(child, [...(index.parentGroups.get(child) ?? []), group.id]);
       } else if (member.kind === 'pods' && member.network === undefined && member.cluster === undefined) {
         const entry = { groupId: group.id, member };

@@ -52,9 +52,9 @@ export interface PodMutation {
 
 function strictestRate(index: AdmissionIndex, groups: Set<string>, direction: 'ingressBps' | 'egressBps'): number | undefined {
   let rate: number | undefined;
-  for (const limit of index.ir.rateLimits) {
+  for (const { limit, groups: limitGroups } of index.rateLimits) {
     const bps = limit[direction];
-    if (bps === undefined || !limit.pods.some((g) => groups.has(g) || groups.has(`group:${g}`))) continue;
+    if (bps === undefined || !limitGroups.some((g) => groups.has(g))) continue;
     rate = rate === undefined ? bps : Math.min(rate, bps);
   }
   return rate;
@@ -99,7 +99,7 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
     wanted[key] = formatBitRate(rate);
   }
 
-  const gateways = ir.egressGateways.filter((g) => g.pods.some((id) => groups.has(id) || groups.has(`group:${id}`))).map((g) => g.name).sort();
+  const gateways = index.egressGateways.filter((g) => g.groups.some((id) => groups.has(id))).map((g) => g.gateway.name).sort();
   if (gateways.length) wanted[NETINTENT_EGRESS_GATEWAY] = gateways.join(',');
   else delete wanted[NETINTENT_EGRESS_GATEWAY];
 
