@@ -123,6 +123,7 @@ async function serveChild(kind, dir) {
       compiler: { compileFiles: () => ({ ir, diagnostics: [] }), compileTexts: () => ({ ir: undefined, diagnostics: [] }) },
     });
     process.stdout.write(`${server.port}\n`);
+    process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
   } else {
     const { default: fastify } = await import('fastify');
     const app = fastify({ https: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) }, bodyLimit: 3 * 1024 * 1024 });
@@ -139,6 +140,12 @@ function startChild(kind, dir) {
     child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc, 100 ticks/s). */
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function rssOf(pid) {
@@ -238,19 +245,25 @@ async function main() {
     for (const [name, path] of [['webhook /validate', '/validate'], ['webhook /mutate', '/mutate'], ['echo', '/validate']]) {
       const server = name === 'echo' ? servers.echo : servers.webhook;
       process.stderr.write(`fixed rate: ${name}\n`);
-      out[name] = { fixed: await fixedRate(Pool, origin(server), ca, path, body, FIXED_SECONDS) };
+      const cpuBefore = cpuMsOf(server.child.pid);
+      const fixed = await fixedRate(Pool, origin(server), ca, path, body, FIXED_SECONDS);
+      // Warm-up (32 + RATE requests) included: the server cannot tell them apart.
+      fixed.cpuUs = ((cpuMsOf(server.child.pid) - cpuBefore) * 1000) / (32 + RATE + fixed.count);
+      out[name] = { fixed };
     }
     for (const [name, path] of [['webhook /validate', '/validate'], ['echo', '/validate']]) {
       const server = name === 'echo' ? servers.echo : servers.webhook;
       process.stderr.write(`max throughput: ${name}\n`);
+      const cpuBefore = cpuMsOf(server.child.pid);
       out[name].max = await maxThroughput(autocannon, server.port, path, body, MAX_SECONDS);
+      out[name].max.cpuUs = ((cpuMsOf(server.child.pid) - cpuBefore) * 1000) / (out[name].max.rps * MAX_SECONDS);
       out[name].cold = await coldConnections(Client, origin(server), ca, path, body);
     }
     const memory = rssOf(servers.webhook.child.pid);
     const echoMemory = rssOf(servers.echo.child.pid);
 
     const ratio = out['webhook /validate'].max.rps / out.echo.max.rps;
-    const fixed = (r) => `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.achieved.toFixed(0)} | ${r.errors}`;
+    const fixed = (r) => `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.achieved.toFixed(0)} | ${r.errors} | ${r.cpuUs.toFixed(0)}`;
     const report = `# Webhook benchmark
 
 Command: \`npx tsc -p tsconfig.json && node bench/webhook.mjs\` (BENCH_SECONDS=${FIXED_SECONDS}, BENCH_MAX_SECONDS=${MAX_SECONDS}).
@@ -267,8 +280,8 @@ The echo server is a bare fastify HTTPS server that parses the review and answer
 
 Measured from each request's scheduled time, so queueing behind a slow request counts.
 
-| server | p50 ms | p99 ms | max ms | achieved req/s | errors |
-|---|---|---|---|---|---|
+| server | p50 ms | p99 ms | max ms | achieved req/s | errors | server CPU µs/req |
+|---|---|---|---|---|---|---|
 | webhook /validate | ${fixed(out['webhook /validate'].fixed)} |
 | webhook /mutate | ${fixed(out['webhook /mutate'].fixed)} |
 | echo | ${fixed(out.echo.fixed)} |
@@ -277,10 +290,10 @@ Target p99 < 5 ms: **${out['webhook /validate'].fixed.p99 < 5 && out['webhook /m
 
 ## Maximum throughput (autocannon, 50 connections, ${MAX_SECONDS} s)
 
-| server | req/s | p50 ms | p99 ms | non-2xx | errors |
-|---|---|---|---|---|---|
-| webhook /validate | ${out['webhook /validate'].max.rps.toFixed(0)} | ${out['webhook /validate'].max.p50} | ${out['webhook /validate'].max.p99} | ${out['webhook /validate'].max.non2xx} | ${out['webhook /validate'].max.errors} |
-| echo | ${out.echo.max.rps.toFixed(0)} | ${out.echo.max.p50} | ${out.echo.max.p99} | ${out.echo.max.non2xx} | ${out.echo.max.errors} |
+| server | req/s | p50 ms | p99 ms | non-2xx | errors | server CPU µs/req |
+|---|---|---|---|---|---|---|
+| webhook /validate | ${out['webhook /validate'].max.rps.toFixed(0)} | ${out['webhook /validate'].max.p50} | ${out['webhook /validate'].max.p99} | ${out['webhook /validate'].max.non2xx} | ${out['webhook /validate'].max.errors} | ${out['webhook /validate'].max.cpuUs.toFixed(0)} |
+| echo | ${out.echo.max.rps.toFixed(0)} | ${out.echo.max.p50} | ${out.echo.max.p99} | ${out.echo.max.non2xx} | ${out.echo.max.errors} | ${out.echo.max.cpuUs.toFixed(0)} |
 
 Webhook / echo: **${(ratio * 100).toFixed(0)} %** (target ≥ 60 %: ${ratio >= 0.6 ? 'met' : 'not met'}).
 

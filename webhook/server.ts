@@ -119,7 +119,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const verdict: Verdict = !response.allowed ? 'denied' : response.patch ? 'patched' : 'allowed';
     const kind = reviewedKind(req.kind) ?? 'other';
     record(operation, kind, verdict, reply);
-    request.log.info(
+    // Denials at info (they say why a workload failed to start); the rest at debug, since
+    // the API server's audit log already carries every verdict with our auditAnnotations.
+    request.log[verdict === 'denied' ? 'info' : 'debug'](
       { uid: req.uid, operation, kind: req.kind.kind, namespace: req.namespace, name: req.name, verdict, dryRun: req.dryRun, codes: response.auditAnnotations?.codes },
       'admission review',
     );
@@ -129,8 +131,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   // While closing, answer in-flight requests with `Connection: close` so that keep-alive
   // connections (the API server keeps them) end and close() can finish.
   let closing = false;
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.post('/validate', handle('validate'));

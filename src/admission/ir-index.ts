@@ -37,6 +37,10 @@ export interface AdmissionIndex {
   unkeyedMembers: PodMemberEntry[];
   /** Group id → ids of the groups that include it as a member. */
   parentGroups: Map<string, string[]>;
+  /** Tenant id → its pools; workload pools by `KIND namespace/name`, and all of them. */
+  tenantPools: Map<string, IrPool[]>;
+  workloadPools: Map<string, IrPool>;
+  allWorkloadPools: IrPool[];
   /** Rate limits and egress gateways with their pod groups as ids. */
   rateLimits: { limit: IrRateLimit; groups: string[] }[];
   egressGateways: { gateway: IrEgressGateway; groups: string[] }[];
@@ -81,6 +85,9 @@ export function indexIr(ir: Ir): AdmissionIndex {
     parentGroups: new Map(),
     rateLimits: [],
     egressGateways: [],
+    tenantPools: new Map(ir.tenants.map((t) => [t.id, ir.pools.filter((p) => isTenantPool(p, t))])),
+    workloadPools: new Map(),
+    allWorkloadPools: ir.pools.filter((p) => p.workload !== undefined),
     rangesOf: new Map(),
     reservedOf: new Map(),
   };
@@ -110,6 +117,10 @@ export function indexIr(ir: Ir): AdmissionIndex {
       const address = parseAddress(text);
       if (address) index.fixedByAddress.set(addressKey(address), fixed);
     }
+  }
+  for (const pool of index.allWorkloadPools) {
+    const w = pool.workload!;
+    index.workloadPools.set(`${w.kind} ${w.namespace}/${w.name}`, pool);
   }
   for (const pool of ir.pools) {
     const list = index.poolsByName.get(pool.name) ?? [];
@@ -164,7 +175,7 @@ export function isTenantPool(pool: IrPool, tenant: IrTenant): boolean {
 }
 
 export function workloadPool(index: AdmissionIndex, kind: WorkloadKind, namespace: string, name: string): IrPool | undefined {
-  return index.ir.pools.find((p) => p.workload?.kind === kind && p.workload.namespace === namespace && p.workload.name === name);
+  return index.workloadPools.get(`${kind} ${namespace}/${name}`);
 }
 
 /** `file:line` of the intent behind an IR element, for messages. */

@@ -19,7 +19,7 @@ import {
   readFixedAddressRequests,
   type CniFlavour,
 } from './annotations.js';
-import { isTenantPool, poolAddressAt, sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
+import { poolAddressAt, sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
 import { groupsOfPod, isObject, type JsonObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
 import type { Violation } from './violation.js';
@@ -84,7 +84,7 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
     wanted[NETINTENT_POOL] = ownPool.name;
   } else if (wanted[NETINTENT_POOL] === undefined) {
     const requested = readFixedAddressRequests(wanted).pools.flatMap((r) => r.pools).filter((n) => index.poolsByName.has(n));
-    const tenantPools = pod.tenant ? ir.pools.filter((p) => isTenantPool(p, pod.tenant!)).map((p) => p.name) : [];
+    const tenantPools = pod.tenant ? index.tenantPools.get(pod.tenant.id)!.map((p) => p.name) : [];
     const pools = requested.length ? requested : tenantPools;
     if (pools.length) wanted[NETINTENT_POOL] = [...new Set(pools)].join(',');
   }

@@ -117,7 +117,7 @@ function validateAddressRequests(index: AdmissionIndex, pod: PodFacts, tenant: I
 
   const ownPool = ownWorkloadPool(index, pod);
   const intended = intendedAddresses(index, pod);
-  const tenantPools = tenant ? ir.pools.filter((p) => isTenantPool(p, tenant)) : [];
+  const tenantPools = tenant ? index.tenantPools.get(tenant.id)! : [];
 
   for (const request of requests.addresses) {
     const field = annotationPath(request.annotation);
@@ -125,7 +125,7 @@ function validateAddressRequests(index: AdmissionIndex, pod: PodFacts, tenant: I
       const address = parseAddress(ip)!;
       const fixed = index.fixedByAddress.get(addressKey(address));
       const fixedOwner = fixed && !(fixed.namespace === pod.namespace && fixed.pod === pod.name) ? fixed : undefined;
-      const poolOwner = ir.pools.find((p) => p.workload && p !== ownPool && poolContains(index, p, address));
+      const poolOwner = index.allWorkloadPools.find((p) => p !== ownPool && poolContains(index, p, address));
       if (fixedOwner) {
         violations.push({ code: 'NI7005', args: [pod.display, field, ip, `pod ${fixedOwner.namespace}/${fixedOwner.pod}`, sourceOf(ir, fixedOwner.id)] });
       } else if (poolOwner?.workload) {

@@ -31,19 +31,23 @@ describe('webhook lifecycle', () => {
     await expect(startWebhookServer({ ...options, paths: [bad], port: 0, host: '127.0.0.1', logLevel: 'silent', compiler: fixtureCompiler })).rejects.toThrow(/NI2001/);
   });
 
-  it('logs one structured line per review with the request uid', async () => {
+  it('logs denials at info and other verdicts at debug, with the request uid', async () => {
     const stream = new PassThrough();
     const lines: Record<string, unknown>[] = [];
     stream.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
     });
-    const server = await startWebhookServer({ ...options, port: 0, host: '127.0.0.1', logLevel: 'info', logStream: stream, compiler: fixtureCompiler });
+    const server = await startWebhookServer({ ...options, port: 0, host: '127.0.0.1', logLevel: 'debug', logStream: stream, compiler: fixtureCompiler });
     const client = httpsClient(server.url, ca.caPem);
-    await client.post('/validate', reviewOf(pod({ name: 'p' }), { uid: 'log-me-123' }));
+    await client.post('/validate', reviewOf(pod({ name: 'p' }), { uid: 'log-allowed' }));
+    await client.post('/validate', reviewOf(pod({ name: 'p', spec: { hostNetwork: true, containers: [] } }), { uid: 'log-denied' }));
     await client.close();
     await server.close();
-    const review = lines.find((l) => l.msg === 'admission review');
-    expect(review).toMatchObject({ uid: 'log-me-123', operation: 'validate', kind: 'Pod', verdict: 'allowed', namespace: 'acme-prod', name: 'p' });
+    const reviews = lines.filter((l) => l.msg === 'admission review');
+    expect(reviews).toMatchObject([
+      { level: 20, uid: 'log-allowed', operation: 'validate', kind: 'Pod', verdict: 'allowed', namespace: 'acme-prod', name: 'p' },
+      { level: 30, uid: 'log-denied', verdict: 'denied', codes: 'NI7001' },
+    ]);
   });
 
   it('drains an in-flight request on close, then refuses new connections', async () => {
