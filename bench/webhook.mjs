@@ -131,6 +131,7 @@ async function serveChild(kind, dir) {
     app.post('/validate', async (request) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: request.body.request.uid, allowed: true } }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     process.stdout.write(`${app.server.address().port}\n`);
+    process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
   }
 }
 

@@ -40,7 +40,8 @@ export interface AdmissionIndex {
   /** Tenant id → its pools; workload pools by `KIND namespace/name`, and all of them. */
   tenantPools: Map<string, IrPool[]>;
   workloadPools: Map<string, IrPool>;
-  allWorkloadPools: IrPool[];
+  /** Ranges of workload pools per family, sorted by first address (pools never overlap). */
+  workloadRanges: { 4: (NumericRange & { pool: IrPool })[]; 6: (NumericRange & { pool: IrPool })[] };
   /** Rate limits and egress gateways with their pod groups as ids. */
   rateLimits: { limit: IrRateLimit; groups: string[] }[];
   egressGateways: { gateway: IrEgressGateway; groups: string[] }[];
@@ -87,7 +88,7 @@ export function indexIr(ir: Ir): AdmissionIndex {
     egressGateways: [],
     tenantPools: new Map(ir.tenants.map((t) => [t.id, ir.pools.filter((p) => isTenantPool(p, t))])),
     workloadPools: new Map(),
-    allWorkloadPools: ir.pools.filter((p) => p.workload !== undefined),
+    workloadRanges: { 4: [], 6: [] },
     rangesOf: new Map(),
     reservedOf: new Map(),
   };
@@ -118,10 +119,6 @@ export function indexIr(ir: Ir): AdmissionIndex {
       if (address) index.fixedByAddress.set(addressKey(address), fixed);
     }
   }
-  for (const pool of index.allWorkloadPools) {
-    const w = pool.workload!;
-    index.workloadPools.set(`${w.kind} ${w.namespace}/${w.name}`, pool);
-  }
   for (const pool of ir.pools) {
     const list = index.poolsByName.get(pool.name) ?? [];
     list.push(pool);
@@ -133,11 +130,32 @@ export function indexIr(ir: Ir): AdmissionIndex {
       if (first && last && first.family === last.family) ranges.push({ family: first.family, first: first.value, last: last.value });
     }
     index.rangesOf.set(pool.id, ranges);
+    if (pool.workload) {
+      const w = pool.workload;
+      index.workloadPools.set(`${w.kind} ${w.namespace}/${w.name}`, pool);
+      for (const r of ranges) index.workloadRanges[r.family].push({ ...r, pool });
+    }
     const reserved = pool.reserved.map(parseAddress).filter((a): a is Address => a !== undefined);
     index.reservedOf.set(pool.id, reserved.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)));
   }
+  for (const list of [index.workloadRanges[4], index.workloadRanges[6]]) list.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   cache.set(ir, index);
   return index;
+}
+
+/** The workload pool holding an address, by binary search over the sorted ranges. */
+export function workloadPoolAt(index: AdmissionIndex, address: Address): IrPool | undefined {
+  const ranges = index.workloadRanges[address.family];
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (address.value < r.first) hi = mid - 1;
+    else if (address.value > r.last) lo = mid + 1;
+    else return r.pool;
+  }
+  return undefined;
 }
 
 export function poolContains(index: AdmissionIndex, pool: IrPool, address: Address): boolean {

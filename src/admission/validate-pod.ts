@@ -12,7 +12,7 @@ import {
   parseNetworkSelections,
   readFixedAddressRequests,
 } from './annotations.js';
-import { addressKey, isTenantPool, parseAddress, poolContains, sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
+import { addressKey, isTenantPool, parseAddress, poolContains, sourceOf, workloadPool, workloadPoolAt, type AdmissionIndex } from './ir-index.js';
 import { intendedAddresses } from './mutate-pod.js';
 import { isObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
@@ -125,7 +125,8 @@ function validateAddressRequests(index: AdmissionIndex, pod: PodFacts, tenant: I
       const address = parseAddress(ip)!;
       const fixed = index.fixedByAddress.get(addressKey(address));
       const fixedOwner = fixed && !(fixed.namespace === pod.namespace && fixed.pod === pod.name) ? fixed : undefined;
-      const poolOwner = index.allWorkloadPools.find((p) => p !== ownPool && poolContains(index, p, address));
+      const holder = workloadPoolAt(index, address);
+      const poolOwner = holder !== ownPool ? holder : undefined;
       if (fixedOwner) {
         violations.push({ code: 'NI7005', args: [pod.display, field, ip, `pod ${fixedOwner.namespace}/${fixedOwner.pod}`, sourceOf(ir, fixedOwner.id)] });
       } else if (poolOwner?.workload) {
