@@ -1,13 +1,14 @@
 /**
  * The intent compiler the webhook serves from: `compileFiles`/`compileTexts` of
- * src/sources. Loaded by path at run time so that this stage builds on its own;
- * callers (tests, embedders) may pass their own.
+ * src/sources by default; embedders and tests may pass their own.
  */
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
 import type { Ir } from '../src/ir/types.js';
+import { compileFiles, compileTexts } from '../src/sources/index.js';
 
 export interface CompileResult {
-  ir: Ir | undefined;
+  /** Absent when any error was found. */
+  ir?: Ir;
   diagnostics: Diagnostic[];
 }
 
@@ -16,17 +17,7 @@ export interface IntentCompiler {
   compileTexts(files: { path: string; text: string }[]): CompileResult;
 }
 
-const SOURCES_MODULE = '../src/sources/index.js';
-
-export async function loadIntentCompiler(): Promise<IntentCompiler> {
-  let mod: Partial<IntentCompiler>;
-  try {
-    mod = (await import(SOURCES_MODULE)) as Partial<IntentCompiler>;
-  } catch (e) {
-    throw new Error(`the intent compiler (src/sources) cannot be loaded: ${(e as Error).message}`);
-  }
-  if (typeof mod.compileFiles !== 'function' || typeof mod.compileTexts !== 'function') {
-    throw new Error('src/sources does not export compileFiles and compileTexts');
-  }
-  return { compileFiles: mod.compileFiles, compileTexts: mod.compileTexts };
-}
+export const sourcesCompiler: IntentCompiler = {
+  compileFiles: (paths) => compileFiles(paths),
+  compileTexts: (files) => compileTexts(files),
+};

@@ -1,5 +1,5 @@
 /** The admission webhook server (HTTPS edge of src/admission) and its intent loading. */
 export { BODY_LIMIT_BYTES, startWebhookServer, type WebhookServer, type WebhookServerOptions } from './server.js';
-export { loadIntentCompiler, type CompileResult, type IntentCompiler } from './compiler.js';
+export { sourcesCompiler, type CompileResult, type IntentCompiler } from './compiler.js';
 export { admissionContextOf, describeFailure, loadAdmissionState, type AdmissionState } from './intent-store.js';
 export { renderManifests, type ManifestOptions } from './manifests.js';

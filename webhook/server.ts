@@ -16,7 +16,7 @@ import {
   type CniFlavour,
 } from '../src/admission/index.js';
 import { CertificateWatcher, readKeyPair } from './certificates.js';
-import { loadIntentCompiler, type IntentCompiler } from './compiler.js';
+import { sourcesCompiler, type IntentCompiler } from './compiler.js';
 import { admissionContextOf, IntentStore } from './intent-store.js';
 import { createMetrics, type Verdict, type WebhookMetrics } from './metrics.js';
 
@@ -58,7 +58,7 @@ export interface WebhookServer {
 }
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
-  const compiler = options.compiler ?? (await loadIntentCompiler());
+  const compiler = options.compiler ?? sourcesCompiler;
   const metrics = createMetrics();
   let context: AdmissionContext | undefined;
   let log: FastifyInstance['log'] | undefined;

@@ -8,7 +8,7 @@ import type { Ir } from '../ir/types.js';
 import { isObject, type JsonObject } from './pod.js';
 
 /** `compileTexts` of src/sources. */
-export type CompileTexts = (files: { path: string; text: string }[]) => { ir: Ir | undefined; diagnostics: Diagnostic[] };
+export type CompileTexts = (files: { path: string; text: string }[]) => { ir?: Ir; diagnostics: Diagnostic[] };
 
 export interface IntentSetVerdict {
   errors: Diagnostic[];

@@ -31,6 +31,7 @@ export const messages = {
   NI1101: { severity: 'error', text: 'YAML syntax error: {0}.', help: 'Fix the YAML structure (indentation, quoting) at this point.' },
   NI1102: { severity: 'error', text: 'Invalid IntentSet: {0}.', help: 'See schemas/intent.schema.json for the allowed fields.' },
   NI1103: { severity: 'error', text: 'Unknown document kind "{0}" (apiVersion "{1}").', help: 'netintent reads IntentSet (netintent.dev/v1alpha1) and NetworkPolicy (networking.k8s.io/v1) documents.' },
+  NI1104: { severity: 'warning', text: 'No IntentSet or NetworkPolicy document in this file.', help: 'Documents of other kinds (Namespaces, Deployments…) are ignored; add an IntentSet (netintent.dev/v1alpha1) or a NetworkPolicy (networking.k8s.io/v1).' },
 
   // NI12xx: NetworkPolicy
   NI1201: { severity: 'error', text: 'Invalid NetworkPolicy {0}: {1}.', help: 'The object must be a valid networking.k8s.io/v1 NetworkPolicy.' },
@@ -70,6 +71,8 @@ export const messages = {
   // NI5xxx: backend enforceability
   NI5001: { severity: 'error', text: 'Target "{0}" cannot enforce {1} of rule "{2}".', help: '{3}' },
   NI5002: { severity: 'error', text: 'Unknown target "{0}".', help: 'Targets: {1}.' },
+  NI5010: { severity: 'error', text: 'FQDN peer "{0}" is used as a source; no backend can enforce that.', help: 'DNS names are learnt from the answers a pod receives, so they can only be destinations (`to`). Use a CIDR for sources.' },
+  NI5011: { severity: 'error', text: 'L7 clause on a {0} rule; no backend can enforce that.', help: 'L7 clauses narrow what an allow rule admits: put them on an `allow` rule and let a later `deny` catch the rest.' },
 
   // NI6xxx: inventory
   NI6001: { severity: 'error', text: 'Invalid inventory object {0}: {1}.', help: 'The inventory is what `kubectl get namespaces,pods,nodes,services -A -o yaml` prints.' },

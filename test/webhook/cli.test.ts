@@ -8,7 +8,7 @@ import { startWebhookServer, type WebhookServer } from '../../webhook/index.js';
 import { fixtureIr, pod, reviewOf } from '../admission/fixtures.js';
 import { fixtureCompiler, httpsClient, makeCa, tempDir, type HttpsClient } from './harness.js';
 
-const { registerWebhook, registerAdmit } = webhookCommands(async () => fixtureCompiler);
+const { registerWebhook, registerAdmit } = webhookCommands(fixtureCompiler);
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -1,5 +1,9 @@
 import type { CommandModule } from '../program.js';
+import { registerCheck } from './check.js';
+import { registerCompile } from './compile.js';
+import { registerFmt } from './fmt.js';
+import { registerImport } from './import.js';
 import { registerAdmit, registerWebhook } from './webhook.js';
 
 /** Every CLI command, in help order. */
-export const commandModules: CommandModule[] = [registerAdmit, registerWebhook];
+export const commandModules: CommandModule[] = [registerCheck, registerFmt, registerCompile, registerImport, registerAdmit, registerWebhook];

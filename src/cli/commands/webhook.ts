@@ -19,8 +19,8 @@ import {
   admissionContextOf,
   describeFailure,
   loadAdmissionState,
-  loadIntentCompiler,
   renderManifests,
+  sourcesCompiler,
   startWebhookServer,
   type IntentCompiler,
 } from '../../../webhook/index.js';
@@ -41,17 +41,14 @@ function parsePort(io: CliIo, value: string): number {
   throw new ExitError(EXIT_USAGE);
 }
 
-/**
- * The commands, with the compiler they load (src/sources by default; tests pass a
- * stand-in).
- */
-export function webhookCommands(loadCompiler: () => Promise<IntentCompiler> = loadIntentCompiler): { registerWebhook: CommandModule; registerAdmit: CommandModule } {
-  return { registerWebhook: (program, io) => registerWebhookWith(program, io, loadCompiler), registerAdmit: (program, io) => registerAdmitWith(program, io, loadCompiler) };
+/** The commands, with the compiler they use (src/sources by default; tests pass a stand-in). */
+export function webhookCommands(compiler: IntentCompiler = sourcesCompiler): { registerWebhook: CommandModule; registerAdmit: CommandModule } {
+  return { registerWebhook: (program, io) => registerWebhookWith(program, io, compiler), registerAdmit: (program, io) => registerAdmitWith(program, io, compiler) };
 }
 
 export const { registerWebhook, registerAdmit } = webhookCommands();
 
-function registerWebhookWith(program: Command, io: CliIo, loadCompiler: () => Promise<IntentCompiler>): void {
+function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompiler): void {
   const webhook = program.command('webhook').description('the admission webhook server and its manifests');
 
   webhook
@@ -70,7 +67,7 @@ function registerWebhookWith(program: Command, io: CliIo, loadCompiler: () => Pr
       try {
         server = await startWebhookServer({
           paths,
-          compiler: await loadCompiler(),
+          compiler,
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           port: parsePort(io, opts.port),
@@ -122,7 +119,7 @@ function registerWebhookWith(program: Command, io: CliIo, loadCompiler: () => Pr
     });
 }
 
-function registerAdmitWith(program: Command, io: CliIo, loadCompiler: () => Promise<IntentCompiler>): void {
+function registerAdmitWith(program: Command, io: CliIo, compiler: IntentCompiler): void {
   program
     .command('admit')
     .description('review an AdmissionReview offline: prints the exact response body the webhook sends (exit 1 when denied)')
@@ -150,7 +147,6 @@ function registerAdmitWith(program: Command, io: CliIo, loadCompiler: () => Prom
           throw new ExitError(EXIT_INPUT);
         }
       }
-      const compiler = await loadCompiler();
       const { state, diagnostics } = await loadAdmissionState(compiler, paths, opts.inventory);
       if (!state) {
         printDiagnostics(io, diagnostics);

@@ -1,0 +1,217 @@
+/**
+ * Parsing driver: lex, cut the token stream into top-level statements, run the nearley
+ * parser on each statement (small Earley tables keep it fast, and a broken statement
+ * does not hide errors in the next one), then resolve `let` values, rates and durations.
+ */
+import nearley from 'nearley';
+import type * as A from '../../ast/index.js';
+import { diag, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { LineMap, type Span } from '../../diagnostics/span.js';
+import {
+  describeToken,
+  lexDsl,
+  STATEMENT_KEYWORDS,
+  TOKEN_DESCRIPTIONS,
+  TokenFeed,
+  type Comment,
+  type Token,
+  type TokenTest,
+  type TokenType,
+} from '../../../grammar/lexer.js';
+import grammar from './grammar.generated.js';
+import {
+  classifyValue,
+  Pending,
+  tokenSpan,
+  VALUE_KIND_NAMES,
+  type IncludeStatement,
+  type LetStatement,
+  type ResolveContext,
+  type Statement,
+  type ValueKind,
+} from './build.js';
+
+const statementGrammar = nearley.Grammar.fromCompiled({ ...grammar, ParserStart: 'statement' });
+const programGrammar = nearley.Grammar.fromCompiled(grammar);
+
+export interface SyntaxResult {
+  tokens: Token[];
+  comments: Comment[];
+  /** The statements that parsed, in source order. */
+  statements: Statement[];
+  diagnostics: Diagnostic[];
+  lines: LineMap;
+}
+
+/** Keywords that also occur inside blocks; there they start a statement only when followed by its shape. */
+function startsStatement(tokens: readonly Token[], i: number, depth: number): boolean {
+  const t = tokens[i]!;
+  if (t.type !== 'word' || !STATEMENT_KEYWORDS.has(t.text)) return false;
+  if (depth === 0) return tokens[i - 1]?.text !== 'tier'; // `policy p tier tenant`
+  switch (t.text) {
+    case 'tenant':
+    case 'group':
+    case 'cluster':
+      return tokens[i + 2]?.type === 'lbrace';
+    case 'pool':
+      return tokens[i + 2]?.text === 'deployment' || tokens[i + 2]?.text === 'statefulset';
+    default:
+      return true; // a missing `}`: resynchronise anyway
+  }
+}
+
+/** Start indexes of the top-level statements (the first token always starts one). */
+function statementStarts(tokens: readonly Token[]): number[] {
+  const starts: number[] = [];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (i === 0 || startsStatement(tokens, i, depth)) {
+      if (i > 0) depth = 0;
+      starts.push(i);
+    }
+    const type = tokens[i]!.type;
+    if (type === 'lbrace') depth++;
+    else if (type === 'rbrace') depth = Math.max(0, depth - 1);
+  }
+  return starts;
+}
+
+interface EarleyState {
+  rule: { symbols: (string | { literal?: string; type?: TokenType } | TokenTest)[] };
+  dot: number;
+}
+
+/** Human names of the terminals the parser could accept next, deduplicated and sorted. */
+function expectedTerminals(column: { states: EarleyState[] } | undefined): string {
+  const names = new Set<string>();
+  for (const state of column?.states ?? []) {
+    const symbol = state.rule.symbols[state.dot];
+    if (symbol === undefined || typeof symbol === 'string') continue;
+    if ('literal' in symbol && symbol.literal !== undefined) names.add(JSON.stringify(symbol.literal));
+    else if ('description' in symbol) for (const n of [symbol.description].flat()) names.add(n);
+    else if ('type' in symbol && symbol.type) names.add(TOKEN_DESCRIPTIONS[symbol.type]);
+  }
+  const sorted = [...names].sort();
+  // A complete statement: only the next statement can follow.
+  if (sorted.length === 0) return `a new statement (${[...STATEMENT_KEYWORDS].sort().join(', ')})`;
+  return sorted.length === 1 ? sorted[0]! : `one of: ${sorted.join(', ')}`;
+}
+
+type Outcome =
+  | { ok: true; results: unknown[] }
+  | { ok: false; at: number | 'end'; expected: string }
+  | { ok: false; internal: string };
+
+/** Runs nearley over a token slice; never throws. */
+function runParser(g: nearley.Grammar, tokens: readonly Token[]): Outcome {
+  const parser = new nearley.Parser(g, { lexer: new TokenFeed(tokens) });
+  const table = (): { states: EarleyState[] }[] => (parser as unknown as { table: { states: EarleyState[] }[] }).table;
+  try {
+    parser.feed('');
+  } catch (e) {
+    const token = (e as { token?: Token }).token;
+    // nearley's syntax errors carry the offending token; anything else is a bug in a builder.
+    if (!token) return { ok: false, internal: e instanceof Error ? e.message : String(e) };
+    return { ok: false, at: tokens.indexOf(token), expected: expectedTerminals(table()[table().length - 2]) };
+  }
+  if (parser.results.length === 0) return { ok: false, at: 'end', expected: expectedTerminals(table()[table().length - 1]) };
+  return { ok: true, results: parser.results };
+}
+
+/** Number of parse trees of a whole program under the `program` rule (the grammar must give exactly 1). */
+export function countProgramParses(file: string, text: string): number {
+  const outcome = runParser(programGrammar, lexDsl(file, text).tokens);
+  return outcome.ok ? outcome.results.length : 0;
+}
+
+export function parseStatements(file: string, text: string): SyntaxResult {
+  const lines = new LineMap(file, text);
+  const { tokens, comments, problems } = lexDsl(file, text);
+  const diagnostics: Diagnostic[] = problems.map((p) =>
+    p.kind === 'invalid-char'
+      ? diag('NI1003', lines.span(p.offset, p.offset + p.length), [JSON.stringify(p.char)])
+      : diag('NI1004', lines.span(p.offset, p.offset + p.length)),
+  );
+  const statements: Statement[] = [];
+  const starts = statementStarts(tokens);
+  const endOfInput = lines.span(text.length, text.length);
+  starts.forEach((first, k) => {
+    const end = starts[k + 1] ?? tokens.length;
+    const outcome = runParser(statementGrammar, tokens.slice(first, end));
+    if (outcome.ok) {
+      if (outcome.results.length > 1) diagnostics.push(diag('NI1005', tokenSpan(tokens[first]!), [outcome.results.length]));
+      statements.push(outcome.results[0] as Statement);
+      return;
+    }
+    if ('internal' in outcome) {
+      diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [outcome.internal]));
+    } else if (outcome.at !== 'end') {
+      const bad = tokens[first + outcome.at]!;
+      diagnostics.push(diag('NI1001', tokenSpan(bad), [describeToken(bad), outcome.expected]));
+    } else if (end < tokens.length) {
+      const next = tokens[end]!;
+      diagnostics.push(diag('NI1001', tokenSpan(next), [describeToken(next), outcome.expected]));
+    } else {
+      diagnostics.push(diag('NI1002', endOfInput, [outcome.expected]));
+    }
+  });
+  return { tokens, comments, statements, diagnostics, lines };
+}
+
+/** Replaces every `Pending` in a freshly built tree by its value (in place). */
+function resolveTree(x: unknown, ctx: ResolveContext): unknown {
+  if (x instanceof Pending) return x.resolve(ctx);
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) x[i] = resolveTree(x[i], ctx);
+  } else if (x !== null && typeof x === 'object') {
+    const record = x as Record<string, unknown>;
+    for (const key of Object.keys(record)) if (key !== 'span') record[key] = resolveTree(record[key], ctx);
+  }
+  return x;
+}
+
+export interface DslParseResult {
+  source: A.SourceFile;
+  diagnostics: Diagnostic[];
+  /** The file's `include` statements, for the loader to follow. */
+  includes: { path: string; span: Span }[];
+}
+
+/** Parses one DSL file; `let` values are file-local and may be used before their definition. */
+export function parseDsl(file: string, text: string): DslParseResult {
+  const syntax = parseStatements(file, text);
+  const diagnostics = syntax.diagnostics;
+  const lets = new Map<string, LetStatement>();
+  const includes: DslParseResult['includes'] = [];
+  const decls: A.Decl[] = [];
+  for (const statement of syntax.statements) {
+    if (statement.kind === 'let') {
+      if (lets.has(statement.name.value)) diagnostics.push(diag('NI1007', statement.name.span, [statement.name.value]));
+      else lets.set(statement.name.value, statement);
+    } else if (statement.kind === 'include') {
+      includes.push({ path: (statement as IncludeStatement).path.value, span: statement.span });
+    } else {
+      decls.push(statement);
+    }
+  }
+  const ctx: ResolveContext = {
+    report: (d) => diagnostics.push(d),
+    lookup(ref: Token, kinds: readonly ValueKind[]) {
+      const name = ref.text.slice(1);
+      const definition = lets.get(name);
+      if (!definition) {
+        diagnostics.push(diag('NI1006', tokenSpan(ref), [name]));
+        return undefined;
+      }
+      const kind = classifyValue(definition.value);
+      if (!kinds.includes(kind)) {
+        const wanted = kinds.map((k) => VALUE_KIND_NAMES[k]).join(' or ');
+        diagnostics.push(diag('NI1010', tokenSpan(ref), [name, VALUE_KIND_NAMES[kind], wanted]));
+        return undefined;
+      }
+      return definition.value;
+    },
+  };
+  resolveTree(decls, ctx);
+  return { source: { file, format: 'dsl', decls }, diagnostics: sortDiagnostics(diagnostics), includes };
+}

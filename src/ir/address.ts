@@ -1,0 +1,87 @@
+/**
+ * Address arithmetic on top of ipaddr.js: canonical text, CIDR/range parsing and
+ * BigInt intervals (so IPv4 and IPv6 share one code path for overlap checks).
+ */
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+export interface Interval {
+  family: Family;
+  first: bigint;
+  last: bigint;
+}
+
+export function isIp(text: string): boolean {
+  // Only dotted quads and plain IPv6: ipaddr.js also accepts forms like "10" or "0xa.1".
+  return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
+}
+
+/** Canonical text of an IP (IPv4-mapped IPv6 becomes IPv4), or undefined if invalid. */
+export function canonicalIp(text: string): string | undefined {
+  return isIp(text) ? ipaddr.process(text).toString() : undefined;
+}
+
+export function familyOf(ip: string): Family {
+  return ip.includes(':') ? 6 : 4;
+}
+
+export function ipToBigInt(ip: string): bigint {
+  const bytes = ipaddr.parse(ip).toByteArray();
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+export function bigIntToIp(n: bigint, family: Family): string {
+  const len = family === 4 ? 4 : 16;
+  const bytes = new Array<number>(len);
+  for (let i = len - 1; i >= 0; i--) {
+    bytes[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+export type CidrResult =
+  | { ok: true; canonical: string; family: Family; prefix: number; interval: Interval; hostBitsSet: boolean }
+  | { ok: false; reason: string };
+
+/** Parses `addr/len`; a bare IP is not a CIDR here (callers decide whether to accept /32). */
+export function parseCidr(text: string): CidrResult {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { ok: false, reason: 'missing prefix length' };
+  const addr = text.slice(0, slash);
+  const lenText = text.slice(slash + 1);
+  if (!isIp(addr)) return { ok: false, reason: `"${addr}" is not an IP address` };
+  if (!/^\d{1,3}$/.test(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
+  const parsed = ipaddr.parse(addr);
+  const family: Family = parsed.kind() === 'ipv4' ? 4 : 6;
+  const prefix = Number(lenText);
+  const bits = family === 4 ? 32 : 128;
+  if (prefix > bits) return { ok: false, reason: `prefix length ${prefix} exceeds ${bits}` };
+  const value = ipToBigInt(addr);
+  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
+  const first = value & ~hostMask;
+  const last = first | hostMask;
+  return {
+    ok: true,
+    canonical: `${bigIntToIp(first, family)}/${prefix}`,
+    family,
+    prefix,
+    interval: { family, first, last },
+    hostBitsSet: first !== value,
+  };
+}
+
+export function intervalContains(outer: Interval, inner: Interval): boolean {
+  return outer.family === inner.family && outer.first <= inner.first && inner.last <= outer.last;
+}
+
+export function intervalsOverlap(a: Interval, b: Interval): boolean {
+  return a.family === b.family && a.first <= b.last && b.first <= a.last;
+}
+
+export function intervalSize(i: Interval): bigint {
+  return i.last - i.first + 1n;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { bigIntToIp, canonicalIp, ipToBigInt, parseCidr } from '../../src/ir/address.js';
+
+describe('address helpers', () => {
+  it('canonicalises IPs and rejects the odd forms ipaddr.js would accept', () => {
+    expect(canonicalIp('10.0.0.1')).toBe('10.0.0.1');
+    expect(canonicalIp('FD00:0:0::5')).toBe('fd00::5');
+    expect(canonicalIp('::ffff:1.2.3.4')).toBe('1.2.3.4');
+    expect(canonicalIp('10')).toBeUndefined();
+    expect(canonicalIp('0xa.0.0.1')).toBeUndefined();
+    expect(canonicalIp('fe80::1%eth0')).toBeUndefined();
+  });
+
+  it('parses CIDRs, clears host bits and says so', () => {
+    const r = parseCidr('10.1.2.3/16');
+    expect(r).toMatchObject({ ok: true, canonical: '10.1.0.0/16', hostBitsSet: true, prefix: 16 });
+    expect(parseCidr('fd00::/64')).toMatchObject({ ok: true, canonical: 'fd00::/64', hostBitsSet: false });
+    expect(parseCidr('10.0.0.0/33')).toMatchObject({ ok: false });
+    expect(parseCidr('10.0.0.0')).toMatchObject({ ok: false, reason: 'missing prefix length' });
+    expect(parseCidr('x/8')).toMatchObject({ ok: false });
+  });
+
+  it('BigInt round trip for any IPv4 and IPv6 address', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (ip) => bigIntToIp(ipToBigInt(ip), 4) === canonicalIp(ip)),
+    );
+    fc.assert(
+      fc.property(fc.ipV6(), (ip) => {
+        const c = canonicalIp(ip);
+        return c === undefined || c.includes('.') || bigIntToIp(ipToBigInt(c), 6) === c;
+      }),
+    );
+  });
+});
