@@ -37,7 +37,7 @@ export interface AdmissionIndex {
   unkeyedMembers: PodMemberEntry[];
   /** Group id → ids of the groups that include it as a member. */
   parentGroups: Map<string, string[]>;
-  /** Tenant id → its pools; workload pools by `KIND namespace/name`, and all of them. */
+  /** Tenant id → its shared pools (workload pools excluded); workload pools by `KIND namespace/name`. */
   tenantPools: Map<string, IrPool[]>;
   workloadPools: Map<string, IrPool>;
   /** Ranges of workload pools per family, sorted by first address (pools never overlap). */
@@ -86,7 +86,8 @@ export function indexIr(ir: Ir): AdmissionIndex {
     parentGroups: new Map(),
     rateLimits: [],
     egressGateways: [],
-    tenantPools: new Map(ir.tenants.map((t) => [t.id, ir.pools.filter((p) => isTenantPool(p, t))])),
+    // Workload pools may name their tenant too, but only their workload draws from them.
+    tenantPools: new Map(ir.tenants.map((t) => [t.id, ir.pools.filter((p) => !p.workload && isTenantPool(p, t))])),
     workloadPools: new Map(),
     workloadRanges: { 4: [], 6: [] },
     rangesOf: new Map(),

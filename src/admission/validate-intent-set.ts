@@ -17,15 +17,12 @@ export interface IntentSetVerdict {
 
 export function checkIntentSet(compileTexts: CompileTexts, path: string, object: JsonObject): IntentSetVerdict {
   const meta = isObject(object.metadata) ? object.metadata : {};
-  // Server-set metadata (uid, managedFields…) is no part of the intents.
+  // Server-set metadata (namespace, uid, managedFields…) is no part of the intents and
+  // the IntentSet schema refuses it; the path names the object instead.
   const document = {
     apiVersion: object.apiVersion,
     kind: object.kind,
-    metadata: {
-      name: meta.name,
-      ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
-      ...(meta.labels !== undefined ? { labels: meta.labels } : {}),
-    },
+    metadata: { name: meta.name, ...(meta.labels !== undefined ? { labels: meta.labels } : {}) },
     spec: object.spec,
   };
   const { diagnostics } = compileTexts([{ path, text: stringify(document) }]);
