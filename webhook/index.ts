@@ -3,3 +3,4 @@ export { BODY_LIMIT_BYTES, startWebhookServer, type WebhookServer, type WebhookS
 export { sourcesCompiler, type CompileResult, type IntentCompiler } from './compiler.js';
 export { admissionContextOf, describeFailure, loadAdmissionState, type AdmissionState } from './intent-store.js';
 export { renderManifests, type ManifestOptions } from './manifests.js';
+export { ApiServerNamespaces, inClusterAccess, type ApiServerAccess } from './namespace-labels.js';

@@ -46,9 +46,17 @@ export async function loadAdmissionState(
   return { state: { ir: compiled.ir, namespaces }, diagnostics: sorted };
 }
 
-/** What the engine needs beside the IR; the server and `netintent admit` build it alike. */
-export function admissionContextOf(state: AdmissionState, compiler: IntentCompiler, cni: CniFlavour | undefined): AdmissionContext {
-  return { namespaces: state.namespaces, compileTexts: (files) => compiler.compileTexts(files), ...(cni ? { cni } : {}) };
+/**
+ * What the engine needs beside the IR; the server and `netintent admit` build it alike.
+ * Namespace labels come from the inventory unless a live source (the API server) is given.
+ */
+export function admissionContextOf(
+  state: AdmissionState,
+  compiler: IntentCompiler,
+  cni: CniFlavour | undefined,
+  liveNamespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): AdmissionContext {
+  return { namespaces: liveNamespaces ?? state.namespaces, compileTexts: (files) => compiler.compileTexts(files), ...(cni ? { cni } : {}) };
 }
 
 /** One line naming the first error, for /readyz and logs. */

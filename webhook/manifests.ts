@@ -1,7 +1,8 @@
 /**
- * Kubernetes manifests for running the webhook: Deployment (2 replicas, spread) + PDB,
- * Service, cert-manager Issuer/Certificate for the serving certificate, and the
- * Validating/MutatingWebhookConfigurations. Pure: options in, multi-document YAML out.
+ * Kubernetes manifests for running the webhook: ServiceAccount allowed to read namespaces,
+ * Deployment (2 replicas, spread) + PDB, Service, cert-manager Issuer/Certificate for the
+ * serving certificate, and the Validating/MutatingWebhookConfigurations. Pure: options in,
+ * multi-document YAML out.
  */
 import { stringify } from 'yaml';
 
@@ -36,6 +37,16 @@ export function renderManifests(options: ManifestOptions): string {
   const common = { namespaceSelector, sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 5, matchPolicy: 'Equivalent' };
 
   const docs: unknown[] = [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME) },
+    // Namespace labels decide tenants; AdmissionReviews do not carry them.
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: NAME, labels: LABELS }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] }] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: NAME, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
+    },
     { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: meta(`${NAME}-selfsigned`), spec: { selfSigned: {} } },
     {
       apiVersion: 'cert-manager.io/v1',
@@ -66,12 +77,13 @@ export function renderManifests(options: ManifestOptions): string {
                 ],
               },
             },
+            serviceAccountName: NAME,
             securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name: 'webhook',
                 image,
-                args: ['webhook', 'serve', '/etc/netintent/intents', '--tls-cert', '/etc/netintent/tls/tls.crt', '--tls-key', '/etc/netintent/tls/tls.key', '--port', '8443'],
+                args: ['webhook', 'serve', '/etc/netintent/intents', '--tls-cert', '/etc/netintent/tls/tls.crt', '--tls-key', '/etc/netintent/tls/tls.key', '--port', '8443', '--namespaces-from-api'],
                 ports: [{ name: 'https', containerPort: 8443 }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 5 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 10 },

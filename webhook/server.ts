@@ -18,6 +18,7 @@ import {
 import { CertificateWatcher, readKeyPair } from './certificates.js';
 import { sourcesCompiler, type IntentCompiler } from './compiler.js';
 import { admissionContextOf, IntentStore } from './intent-store.js';
+import { ApiServerNamespaces, type ApiServerAccess } from './namespace-labels.js';
 import { createMetrics, type Verdict, type WebhookMetrics } from './metrics.js';
 
 /** The API server never sends more (etcd's object limit); larger bodies are refused. */
@@ -32,6 +33,10 @@ export interface WebhookServerOptions {
   host?: string;
   /** Inventory file giving namespace labels for tenant selectors. */
   inventory?: string;
+  /** Read namespace labels from the API server instead (in a cluster: `inClusterAccess()`). */
+  apiServer?: ApiServerAccess;
+  /** How often the API server's namespaces are listed again (ms). */
+  namespaceRefreshMs?: number;
   /** Also write this CNI's fixed-IP annotations when mutating. */
   cni?: CniFlavour;
   /** pino level; `silent` in tests. */
@@ -62,9 +67,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const metrics = createMetrics();
   let context: AdmissionContext | undefined;
   let log: FastifyInstance['log'] | undefined;
+  const liveNamespaces = options.apiServer ? new ApiServerNamespaces(options.apiServer, (message) => log?.warn({ reason: message }, 'namespace labels')) : undefined;
+  await liveNamespaces?.start(options.namespaceRefreshMs ?? 30_000);
   const intents = await IntentStore.open(compiler, options.paths, options.inventory, {
     onReloaded: (state) => {
-      context = admissionContextOf(state, compiler, options.cni);
+      context = admissionContextOf(state, compiler, options.cni, liveNamespaces?.labels);
       metrics.stale.set(0);
       log?.info({ paths: options.paths }, 'intents reloaded');
     },
@@ -74,7 +81,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       log?.error({ reason }, 'new intents refused; serving the last good set');
     },
   });
-  context = admissionContextOf(intents.state, compiler, options.cni);
+  context = admissionContextOf(intents.state, compiler, options.cni, liveNamespaces?.labels);
   metrics.stale.set(0);
 
   const keyPair = readKeyPair(options.tlsCert, options.tlsKey);
@@ -115,6 +122,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return serialiseBadRequest(parsed.error);
     }
     const req = parsed.request;
+    if (liveNamespaces && req.namespace) await liveNamespaces.ensure(req.namespace);
     const response = review(intents.state.ir, context!, req, { operation }).response;
     const verdict: Verdict = !response.allowed ? 'denied' : response.patch ? 'patched' : 'allowed';
     const kind = reviewedKind(req.kind) ?? 'other';
@@ -175,6 +183,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     reloadCertificate: () => certificates.check(),
     close: async () => {
       closing = true;
+      liveNamespaces?.close();
       certificates.close();
       intents.close();
       await app.close();

@@ -18,6 +18,7 @@ import { formatSpan } from '../../diagnostics/span.js';
 import {
   admissionContextOf,
   describeFailure,
+  inClusterAccess,
   loadAdmissionState,
   renderManifests,
   sourcesCompiler,
@@ -60,9 +61,10 @@ function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompil
     .option('--port <port>', 'HTTPS port', '8443')
     .option('--host <address>', 'listen address', '0.0.0.0')
     .option('--inventory <file>', 'inventory giving namespace labels for tenant selectors')
+    .option('--namespaces-from-api', 'read namespace labels from the API server (in-cluster service account)')
     .addOption(cniOption())
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (paths: string[], opts: { tlsCert: string; tlsKey: string; port: string; host: string; inventory?: string; cni?: CniFlavour; logLevel: string }) => {
+    .action(async (paths: string[], opts: { tlsCert: string; tlsKey: string; port: string; host: string; inventory?: string; namespacesFromApi?: boolean; cni?: CniFlavour; logLevel: string }) => {
       let server;
       try {
         server = await startWebhookServer({
@@ -74,6 +76,7 @@ function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompil
           host: opts.host,
           logLevel: opts.logLevel,
           ...(opts.inventory !== undefined ? { inventory: opts.inventory } : {}),
+          ...(opts.namespacesFromApi ? { apiServer: inClusterAccess() } : {}),
           ...(opts.cni !== undefined ? { cni: opts.cni } : {}),
         });
       } catch (e) {
