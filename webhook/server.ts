@@ -15,9 +15,10 @@ import {
   type AdmissionOperation,
   type CniFlavour,
 } from '../src/admission/index.js';
+import type { Ir } from '../src/ir/types.js';
 import { CertificateWatcher, readKeyPair } from './certificates.js';
 import { sourcesCompiler, type IntentCompiler } from './compiler.js';
-import { admissionContextOf, IntentStore } from './intent-store.js';
+import { admissionContextOf, IntentStore, type AdmissionState } from './intent-store.js';
 import { ApiServerNamespaces, type ApiServerAccess } from './namespace-labels.js';
 import { createMetrics, type Verdict, type WebhookMetrics } from './metrics.js';
 
@@ -65,13 +66,17 @@ export interface WebhookServer {
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const compiler = options.compiler ?? sourcesCompiler;
   const metrics = createMetrics();
-  let context: AdmissionContext | undefined;
   let log: FastifyInstance['log'] | undefined;
   const liveNamespaces = options.apiServer ? new ApiServerNamespaces(options.apiServer, (message) => log?.warn({ reason: message }, 'namespace labels')) : undefined;
   await liveNamespaces?.start(options.namespaceRefreshMs ?? 30_000);
+  // The IR and context in service, swapped together when a reload succeeds.
+  const serve = (state: AdmissionState): { ir: Ir; context: AdmissionContext } => ({
+    ir: state.ir,
+    context: admissionContextOf(state, compiler, options.cni, liveNamespaces?.labels),
+  });
   const intents = await IntentStore.open(compiler, options.paths, options.inventory, {
     onReloaded: (state) => {
-      context = admissionContextOf(state, compiler, options.cni, liveNamespaces?.labels);
+      serving = serve(state);
       metrics.stale.set(0);
       log?.info({ paths: options.paths }, 'intents reloaded');
     },
@@ -81,7 +86,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       log?.error({ reason }, 'new intents refused; serving the last good set');
     },
   });
-  context = admissionContextOf(intents.state, compiler, options.cni, liveNamespaces?.labels);
+  let serving = serve(intents.state);
   metrics.stale.set(0);
 
   const keyPair = readKeyPair(options.tlsCert, options.tlsKey);
@@ -123,7 +128,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     const req = parsed.request;
     if (liveNamespaces && req.namespace) await liveNamespaces.ensure(req.namespace);
-    const response = review(intents.state.ir, context!, req, { operation }).response;
+    const answer = review(serving.ir, serving.context, req, { operation });
+    const response = answer.response;
     const verdict: Verdict = !response.allowed ? 'denied' : response.patch ? 'patched' : 'allowed';
     const kind = reviewedKind(req.kind) ?? 'other';
     record(operation, kind, verdict, reply);
@@ -133,7 +139,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       { uid: req.uid, operation, kind: req.kind.kind, namespace: req.namespace, name: req.name, verdict, dryRun: req.dryRun, codes: response.auditAnnotations?.codes },
       'admission review',
     );
-    return serialiseAdmissionResponse({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response });
+    return serialiseAdmissionResponse(answer);
   };
 
   // While closing, answer in-flight requests with `Connection: close` so that keep-alive

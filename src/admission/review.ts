@@ -157,7 +157,8 @@ function reviewRequest(ir: Ir, context: AdmissionContext, request: AdmissionRequ
   }
 
   const meta = isObject(object.metadata) ? object.metadata : {};
-  const namespace = request.namespace || (typeof meta.namespace === 'string' ? meta.namespace : 'default');
+  const objectNamespace = request.namespace || (typeof meta.namespace === 'string' ? meta.namespace : '');
+  const namespace = objectNamespace || 'default';
   const name = request.name || (typeof meta.name === 'string' ? meta.name : '');
   switch (kind) {
     case 'Pod':
@@ -167,9 +168,9 @@ function reviewRequest(ir: Ir, context: AdmissionContext, request: AdmissionRequ
       return respond(uid, validateNetworkPolicy(index, tenant, `${namespace}/${name}`, object, context.namespaces), []);
     }
     case 'IntentSet': {
-      const display = `${namespace}/${name}`;
+      const display = objectNamespace ? `${objectNamespace}/${name}` : name;
       if (!context.compileTexts) return respond(uid, [], [renderViolation({ code: 'NI7016', args: [display] })]);
-      const verdict = checkIntentSet(context.compileTexts, `intentset/${namespace}/${name}.yaml`, object);
+      const verdict = checkIntentSet(context.compileTexts, `intentset/${display}.yaml`, object);
       const describe = verdict.errors.slice(0, 3).map((d) => `${d.code} ${d.span ? `line ${d.span.start.line} ` : ''}${d.message}`);
       if (verdict.errors.length > 3) describe.push(`and ${verdict.errors.length - 3} more`);
       const violations: Violation[] = verdict.errors.length ? [{ code: 'NI7014', args: [display, describe.join('; ')] }] : [];
