@@ -25,7 +25,6 @@ export interface PodMemberEntry {
 
 export interface AdmissionIndex {
   ir: Ir;
-  poolsById: Map<string, IrPool>;
   poolsByName: Map<string, IrPool[]>;
   fixedByPod: Map<string, IrFixedIp>;
   fixedByAddress: Map<string, IrFixedIp>;
@@ -77,7 +76,6 @@ export function indexIr(ir: Ir): AdmissionIndex {
   if (cached) return cached;
   const index: AdmissionIndex = {
     ir,
-    poolsById: new Map(ir.pools.map((p) => [p.id, p])),
     poolsByName: new Map(),
     fixedByPod: new Map(ir.fixedIps.map((f) => [`${f.namespace}/${f.pod}`, f])),
     fixedByAddress: new Map(),

@@ -4,7 +4,6 @@
  * and idempotent: mutating the output again changes nothing.
  */
 import jsonPatch from 'fast-json-patch';
-import type { IrPool } from '../ir/types.js';
 import {
   ANTREA_IPPOOLS,
   ANTREA_POD_IPS,
@@ -19,28 +18,10 @@ import {
   readFixedAddressRequests,
   type CniFlavour,
 } from './annotations.js';
-import { poolAddressAt, sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
-import { groupsOfPod, isObject, type JsonObject, type PodFacts } from './pod.js';
+import { sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
+import { groupsOfPod, intendedAddresses, isObject, type JsonObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
 import type { Violation } from './violation.js';
-
-export interface IntendedAddresses {
-  ips: string[];
-  /** IR element that gives them: the fixed IP or the StatefulSet pool. */
-  sourceId: string;
-  pool?: IrPool;
-}
-
-/** The addresses the intents give this very pod: its fixed IP, or its StatefulSet ordinal's. */
-export function intendedAddresses(index: AdmissionIndex, pod: PodFacts): IntendedAddresses | undefined {
-  const fixed = pod.name ? index.fixedByPod.get(`${pod.namespace}/${pod.name}`) : undefined;
-  if (fixed) return { ips: fixed.ips, sourceId: fixed.id };
-  const w = pod.workload;
-  if (w?.kind !== 'StatefulSet' || w.ordinal === undefined) return undefined;
-  const pool = workloadPool(index, 'StatefulSet', pod.namespace, w.name);
-  const ip = pool ? poolAddressAt(index, pool, w.ordinal) : undefined;
-  return pool && ip ? { ips: [ip], sourceId: pool.id, pool } : undefined;
-}
 
 export interface PodMutation {
   /** JSON Patch (RFC 6902) turning the request object into the mutated one; [] when nothing changes. */

@@ -5,7 +5,7 @@
  */
 import { ANY_GROUP_ID, type IrNamespaceScope, type IrTenant } from '../ir/types.js';
 import { matchesSelector, tenantOfNamespace } from '../ir/selector.js';
-import { refersToTenant, type AdmissionIndex, type WorkloadKind } from './ir-index.js';
+import { poolAddressAt, refersToTenant, workloadPool, type AdmissionIndex, type WorkloadKind } from './ir-index.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -133,4 +133,21 @@ export function groupsOfPod(index: AdmissionIndex, pod: PodFacts): Set<string> {
     }
   }
   return groups;
+}
+
+export interface IntendedAddresses {
+  ips: string[];
+  /** IR element that gives them: the fixed IP or the StatefulSet pool. */
+  sourceId: string;
+}
+
+/** The addresses the intents give this very pod: its fixed IP, or its StatefulSet ordinal's. */
+export function intendedAddresses(index: AdmissionIndex, pod: PodFacts): IntendedAddresses | undefined {
+  const fixed = pod.name ? index.fixedByPod.get(`${pod.namespace}/${pod.name}`) : undefined;
+  if (fixed) return { ips: fixed.ips, sourceId: fixed.id };
+  const w = pod.workload;
+  if (w?.kind !== 'StatefulSet' || w.ordinal === undefined) return undefined;
+  const pool = workloadPool(index, 'StatefulSet', pod.namespace, w.name);
+  const ip = pool ? poolAddressAt(index, pool, w.ordinal) : undefined;
+  return pool && ip ? { ips: [ip], sourceId: pool.id } : undefined;
 }

@@ -3,11 +3,10 @@
  * tenants' namespaces (the admin tier drops it anyway): reject them so the author knows.
  * Only namespace selectors are checked (`{}` and selectors matching known namespaces).
  */
-import type { IrSelector, IrSelectorOp } from '../ir/types.js';
+import type { IrSelector, IrSelectorOp, IrTenant } from '../ir/types.js';
 import { matchesSelector, tenantOwnsNamespace } from '../ir/selector.js';
 import { sourceOf, type AdmissionIndex } from './ir-index.js';
 import { isObject, namespaceLabelsOf, stringMap, type JsonObject } from './pod.js';
-import type { IrTenant } from '../ir/types.js';
 import type { Violation } from './violation.js';
 
 const OPERATORS = new Set<IrSelectorOp>(['In', 'NotIn', 'Exists', 'DoesNotExist']);

@@ -13,8 +13,7 @@ import {
   readFixedAddressRequests,
 } from './annotations.js';
 import { addressKey, isTenantPool, parseAddress, poolContains, sourceOf, workloadPool, workloadPoolAt, type AdmissionIndex } from './ir-index.js';
-import { intendedAddresses } from './mutate-pod.js';
-import { isObject, type PodFacts } from './pod.js';
+import { intendedAddresses, isObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
 import type { Violation } from './violation.js';
 

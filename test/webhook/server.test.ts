@@ -160,6 +160,19 @@ describe('bad input', () => {
   }
 });
 
+describe('hostile but well-formed input', () => {
+  it('answers a review with 200,000 levels of nesting in metadata on both paths', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const body = JSON.stringify(reviewOf(pod({ name: 'legacy-db' }), { uid: 'deep' })).replace('"metadata":{', `"metadata":{"managedFields":${deep},`);
+    for (const path of ['/validate', '/mutate']) {
+      const res = await client.post(path, body);
+      expect(res.status).toBe(200);
+      expect(res.json().response.uid).toBe('deep');
+    }
+    expect((await client.get('/healthz')).status).toBe(200);
+  });
+});
+
 describe('operations endpoints', () => {
   it('serves /healthz, /readyz and /metrics with request counts and latency buckets up to 10 s', async () => {
     expect((await client.get('/healthz')).status).toBe(200);
