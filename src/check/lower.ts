@@ -17,24 +17,25 @@ export interface Declared<T> {
   id: string;
 }
 
-/** Registry of named declarations of one kind; reports duplicates with both spans. */
-class Names<T extends { name: A.Name; span: Span }> {
+/** Registry of declarations of one kind keyed by name; reports duplicates with both spans. */
+class Registry<T extends { span: Span }> {
   readonly byName = new Map<string, T>();
   constructor(
     private readonly what: string,
     private readonly diagnostics: Diagnostic[],
+    /** The key and the span a duplicate is reported at. */
+    private readonly keyOf: (decl: T) => { key: string; span: Span },
   ) {}
 
-  add(decl: T): boolean {
-    const prior = this.byName.get(decl.name.value);
-    if (prior) {
-      this.diagnostics.push(diag('NI2002', decl.name.span, [this.what, decl.name.value], [{ span: prior.name.span, label: 'first declared here' }]));
-      return false;
-    }
-    this.byName.set(decl.name.value, decl);
-    return true;
+  add(decl: T): void {
+    const { key, span } = this.keyOf(decl);
+    const prior = this.byName.get(key);
+    if (prior) this.diagnostics.push(diag('NI2002', span, [this.what, key], [{ span: this.keyOf(prior).span, label: 'first declared here' }]));
+    else this.byName.set(key, decl);
   }
 }
+
+const byDeclName = (d: { name: A.Name }): { key: string; span: Span } => ({ key: d.name.value, span: d.name.span });
 
 const SELECTOR_OPS: Record<A.SelectorOp, I.IrSelectorOp> = {
   eq: 'In',
@@ -67,15 +68,15 @@ export function sourceRef(span: Span): I.IrSourceRef {
 export class Lowering {
   readonly diagnostics: Diagnostic[] = [];
   private readonly sources = new Map<string, I.IrSourceRef[]>();
-  private readonly tenants = new Names<A.TenantDecl>('tenant', this.diagnostics);
-  private readonly groups = new Names<A.GroupDecl>('group', this.diagnostics);
-  private readonly policies = new Names<A.PolicyDecl>('policy', this.diagnostics);
-  private readonly pools = new Names<A.PoolDecl>('pool', this.diagnostics);
-  private readonly gateways = new Names<A.EgressGatewayDecl>('egress gateway', this.diagnostics);
-  private readonly rates = new Names<A.RateLimitDecl>('rate limit', this.diagnostics);
-  private readonly clusters = new Names<A.ClusterDecl>('cluster', this.diagnostics);
-  private readonly fixedIps: A.FixedIpDecl[] = [];
-  private readonly netpols: A.NetworkPolicyDecl[] = [];
+  private readonly tenants = new Registry<A.TenantDecl>('tenant', this.diagnostics, byDeclName);
+  private readonly groups = new Registry<A.GroupDecl>('group', this.diagnostics, byDeclName);
+  private readonly policies = new Registry<A.PolicyDecl>('policy', this.diagnostics, byDeclName);
+  private readonly pools = new Registry<A.PoolDecl>('pool', this.diagnostics, byDeclName);
+  private readonly gateways = new Registry<A.EgressGatewayDecl>('egress gateway', this.diagnostics, byDeclName);
+  private readonly rates = new Registry<A.RateLimitDecl>('rate limit', this.diagnostics, byDeclName);
+  private readonly clusters = new Registry<A.ClusterDecl>('cluster', this.diagnostics, byDeclName);
+  private readonly fixedIps = new Registry<A.FixedIpDecl>('fixed-ip pod', this.diagnostics, (d) => ({ key: `${d.namespace.value}/${d.pod.value}`, span: d.pod.span }));
+  private readonly netpols = new Registry<A.NetworkPolicyDecl>('NetworkPolicy', this.diagnostics, (d) => ({ key: `${d.namespace.value}/${d.name.value}`, span: d.name.span }));
   /** Lowered groups by id, inline ones included. */
   private readonly irGroups = new Map<string, I.IrGroup>();
   private readonly groupMembersOnlyPods = new Map<string, boolean>();
@@ -84,8 +85,6 @@ export class Lowering {
   private namespaceOwners: Map<string, string> | undefined;
 
   constructor(decls: readonly A.Decl[]) {
-    const seenNetpols = new Map<string, A.NetworkPolicyDecl>();
-    const seenFixed = new Map<string, A.FixedIpDecl>();
     for (const d of decls) {
       switch (d.kind) {
         case 'tenant':
@@ -110,26 +109,12 @@ export class Lowering {
         case 'cluster':
           this.clusters.add(d);
           break;
-        case 'fixed-ip': {
-          const key = `${d.namespace.value}/${d.pod.value}`;
-          const prior = seenFixed.get(key);
-          if (prior) this.diagnostics.push(diag('NI2002', d.pod.span, ['fixed-ip pod', key], [{ span: prior.span, label: 'first declared here' }]));
-          else {
-            seenFixed.set(key, d);
-            this.fixedIps.push(d);
-          }
+        case 'fixed-ip':
+          this.fixedIps.add(d);
           break;
-        }
-        case 'networkpolicy': {
-          const key = `${d.namespace.value}/${d.name.value}`;
-          const prior = seenNetpols.get(key);
-          if (prior) this.diagnostics.push(diag('NI2002', d.name.span, ['NetworkPolicy', key], [{ span: prior.span, label: 'first declared here' }]));
-          else {
-            seenNetpols.set(key, d);
-            this.netpols.push(d);
-          }
+        case 'networkpolicy':
+          this.netpols.add(d);
           break;
-        }
       }
     }
   }
@@ -384,10 +369,10 @@ export class Lowering {
     rules.push(...this.isolationRules(tenants));
     rules.sort(compareRules);
     const workloadPools = [...this.pools.byName.values()].map((p) => this.pool(p)).filter((p): p is I.IrPool => p !== undefined);
-    const fixedIps = this.fixedIps.map((f) => this.fixedIp(f)).filter((f): f is I.IrFixedIp => f !== undefined);
+    const fixedIps = [...this.fixedIps.byName.values()].map((f) => this.fixedIp(f)).filter((f): f is I.IrFixedIp => f !== undefined);
     const egressGateways = [...this.gateways.byName.values()].map((g) => this.gateway(g));
     const rateLimits = [...this.rates.byName.values()].map((r) => this.rateLimit(r, tenants));
-    const networkPolicies = this.netpols.map((n) => this.networkPolicy(n));
+    const networkPolicies = [...this.netpols.byName.values()].map((n) => this.networkPolicy(n));
     this.checkAddressClaims(tenantPools);
     const groups = [...this.irGroups.values()];
     if (rules.some((r) => r.from.includes(ANY_GROUP_ID) || r.to.includes(ANY_GROUP_ID))) {

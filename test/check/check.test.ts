@@ -23,6 +23,13 @@ describe('check: names', () => {
     expect(r.diagnostics[0]).toMatchObject({ code: 'NI2002', span: { file: 'b.intent' }, related: [{ span: { file: 'a.intent' }, label: 'first declared here' }] });
   });
 
+  it('duplicate fixed-IP pods and NetworkPolicies are keyed by namespace/name', () => {
+    expect(diagnosticsOf('fixed-ip ns/a 10.0.0.1\nfixed-ip ns/a 10.0.0.2\nnetworkpolicy ns/p { select all }\nnetworkpolicy ns/p { select all }\nnetworkpolicy other/p { select all }\n')).toEqual([
+      'NI2002 f0.intent:2:13 Duplicate fixed-ip pod "ns/a".',
+      'NI2002 f0.intent:4:18 Duplicate NetworkPolicy "ns/p".',
+    ]);
+  });
+
   it('nested group cycles', () => {
     expect(diagnosticsOf('group a { group b }\ngroup b { group a }\n')).toEqual([expect.stringMatching(/^NI2003 f0.intent:\d+:\d+ Group "a" includes itself through a -> b -> a\./)]);
   });
