@@ -84,18 +84,23 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
   if (gateways.length) wanted[NETINTENT_EGRESS_GATEWAY] = gateways.join(',');
   else delete wanted[NETINTENT_EGRESS_GATEWAY];
 
+  // The configured CNI's own annotations: what the intents decide overrides them; anything
+  // else fills them only when the pod did not set them itself.
   const ips = wanted[NETINTENT_IP]?.split(',');
   const pool = wanted[NETINTENT_POOL];
+  const fill = (key: string, value: string | undefined, decided: boolean): void => {
+    if (value !== undefined && (decided || wanted[key] === undefined)) wanted[key] = value;
+  };
   switch (cni) {
     case 'calico':
-      if (ips) wanted[CALICO_IP_ADDRS] = JSON.stringify(ips);
+      fill(CALICO_IP_ADDRS, ips && JSON.stringify(ips), intended !== undefined);
       break;
     case 'kube-ovn':
-      if (ips) wanted[KUBE_OVN_IP_ADDRESS] = ips.join(',');
+      fill(KUBE_OVN_IP_ADDRESS, ips?.join(','), intended !== undefined);
       break;
     case 'antrea':
-      if (ips) wanted[ANTREA_POD_IPS] = ips.join(',');
-      if (pool) wanted[ANTREA_IPPOOLS] = pool;
+      fill(ANTREA_POD_IPS, ips?.join(','), intended !== undefined);
+      fill(ANTREA_IPPOOLS, pool, ownPool !== undefined);
       break;
     case undefined:
       break;

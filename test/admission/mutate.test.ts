@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import jsonPatch from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { parseAdmissionReview, review, serialiseAdmissionResponse, type AdmissionContext } from '../../src/admission/index.js';
+import { CNI_FLAVOURS, parseAdmissionReview, review, serialiseAdmissionResponse, type AdmissionContext } from '../../src/admission/index.js';
+import { podObject } from './arbitraries.js';
 import { fixtureContext, fixtureIr, pod, reviewOf, type PodOptions } from './fixtures.js';
 
 const ir = fixtureIr();
@@ -95,7 +97,10 @@ describe('pod mutation', () => {
     expect(mutated({ name: 'p', annotations: { 'cni.projectcalico.org/ipAddrs': '["10.10.0.99"]' } }).annotations['netintent.dev/ip']).toBe('10.10.0.99');
     const calico = fixtureContext({ cni: 'calico' });
     expect(mutated({ name: 'legacy-db' }, calico).annotations['cni.projectcalico.org/ipAddrs']).toBe('["10.10.0.5"]');
-    expect(mutated({ name: 'p', annotations: { 'cni.projectcalico.org/ipAddrs': '[ "10.10.0.99" ]' } }, calico).annotations['cni.projectcalico.org/ipAddrs']).toBe('["10.10.0.99"]');
+    // The pod's own CNI annotation is kept; only what the intents decide overrides it.
+    expect(mutated({ name: 'p', annotations: { 'cni.projectcalico.org/ipAddrs': '[ "10.10.0.99" ]' } }, calico).annotations['cni.projectcalico.org/ipAddrs']).toBe('[ "10.10.0.99" ]');
+    expect(mutated({ name: 'legacy-db', annotations: { 'cni.projectcalico.org/ipAddrs': '["10.10.0.7"]' } }, calico).annotations['cni.projectcalico.org/ipAddrs']).toBe('["10.10.0.5"]');
+    expect(mutated({ name: 'p', annotations: { 'ipam.antrea.io/ippools': 'antrea-own' } }, fixtureContext({ cni: 'antrea' })).annotations).toMatchObject({ 'ipam.antrea.io/ippools': 'antrea-own', 'netintent.dev/pool': 'acme-0' });
     expect(mutated(sts('mysql-0'), fixtureContext({ cni: 'kube-ovn' })).annotations['ovn.kubernetes.io/ip_address']).toBe('10.10.0.40');
     expect(mutated(sts('mysql-0'), fixtureContext({ cni: 'antrea' })).annotations).toMatchObject({ 'ipam.antrea.io/pod-ips': '10.10.0.40', 'ipam.antrea.io/ippools': 'mysql' });
   });
@@ -122,5 +127,21 @@ describe('pod mutation', () => {
 describe('fast-json-patch compare on appended arrays', () => {
   it('appends to arrays instead of replacing them', () => {
     expect(jsonPatch.compare({ a: [1, 2] }, { a: [1, 2, 3] })).toEqual([{ op: 'add', path: '/a/2', value: 3 }]);
+  });
+});
+
+describe('mutation properties', () => {
+  it('is idempotent for generated pods with every CNI flavour (4 × 1,000 cases)', () => {
+    for (const cni of [undefined, ...CNI_FLAVOURS]) {
+      const context = fixtureContext(cni ? { cni } : {});
+      fc.assert(
+        fc.property(podObject, (object) => {
+          const response = mutate(object, context);
+          const after = jsonPatch.applyPatch(structuredClone(object), decode(response.patch), true, false).newDocument as Record<string, unknown>;
+          expect(mutate(after, context).patch).toBeUndefined();
+        }),
+        { numRuns: 1000 },
+      );
+    }
   });
 });

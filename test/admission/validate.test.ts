@@ -94,13 +94,14 @@ describe('host access in isolated tenants (NI7001)', () => {
 describe('fixed-IP requests', () => {
   const webOwner = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', controller: true, uid: 'u' }], labels: { app: 'web', 'pod-template-hash': '7d9f' } };
   it('allows an address inside the tenant pools', () => {
-    for (const annotations of [
+    const requests: Record<string, string>[] = [
       { 'netintent.dev/ip': '10.10.0.99' },
       { 'cni.projectcalico.org/ipAddrs': '["10.10.1.20"]' },
       { 'ovn.kubernetes.io/ip_address': '10.10.0.100/24' },
       { 'ipam.antrea.io/pod-ips': '10.10.0.101' },
       { 'ovn.kubernetes.io/ip_pool': '10.10.0.102,10.10.0.103' },
-    ]) {
+    ];
+    for (const annotations of requests) {
       expect(validatePod({ name: 'p', annotations }).allowed, JSON.stringify(annotations)).toBe(true);
     }
   });
