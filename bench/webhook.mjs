@@ -286,8 +286,10 @@ async function main() {
       out[name].cpuMs += cpuMsOf(server.child.pid) - before;
     }
     const slices = Math.max(1, Math.round(FIXED_SECONDS / 2));
+    // ABBA order: a load trend over the run favours neither side.
+    const turn = (list, i) => (i % 2 ? [...list].reverse() : list);
     for (let i = 0; i < slices; i++) {
-      for (const [name, server] of variants) {
+      for (const [name, server] of turn(variants, i)) {
         process.stderr.write(`fixed rate ${i + 1}/${slices}: ${name}\n`);
         const before = cpuMsOf(server.child.pid);
         await loops[name].slice((RATE * FIXED_SECONDS) / slices, true);
@@ -305,7 +307,7 @@ async function main() {
     for (const [name] of maxVariants) out[name].max = { requests: 0, seconds: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, cpuMs: 0 };
     const maxSlices = Math.max(1, Math.round(MAX_SECONDS / 2));
     for (let i = 0; i < maxSlices; i++) {
-      for (const [name, server, path] of maxVariants) {
+      for (const [name, server, path] of turn(maxVariants, i)) {
         process.stderr.write(`max throughput ${i + 1}/${maxSlices}: ${name}\n`);
         const before = cpuMsOf(server.child.pid);
         const r = await maxThroughput(autocannon, server.port, path, body, MAX_SECONDS / maxSlices);
@@ -346,7 +348,7 @@ The echo server is a bare fastify HTTPS server that parses the review and answer
 
 ## Latency at a fixed ${RATE.toLocaleString('en')} req/s (open loop, warm keep-alive pool of 32)
 
-${FIXED_SECONDS} s per server after 1 s of warm-up, in ${Math.max(1, Math.round(FIXED_SECONDS / 2))} slices taken in turns with the other servers.
+${FIXED_SECONDS} s per server after 1 s of warm-up, in ${Math.max(1, Math.round(FIXED_SECONDS / 2))} slices taken in turns with the other servers (ABBA order).
 Latency is measured from each request's scheduled time, so queueing behind a slow request
 counts. Server CPU is the server process's user + system time per request (warm-up included).
 
