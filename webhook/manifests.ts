@@ -122,6 +122,8 @@ export function renderManifests(options: ManifestOptions): string {
           clientConfig: clientConfig('/validate'),
           rules: [
             { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' },
+            // `kubectl debug` adds containers to running pods through this subresource.
+            { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers'], scope: 'Namespaced' },
             { apiGroups: ['networking.k8s.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['networkpolicies'], scope: 'Namespaced' },
             { apiGroups: ['netintent.dev'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['intentsets'], scope: '*' },
           ],

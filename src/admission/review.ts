@@ -11,7 +11,7 @@ import { mutatePod } from './mutate-pod.js';
 import { isObject, namespaceLabelsOf, readPod, type JsonObject } from './pod.js';
 import { checkIntentSet, type CompileTexts } from './validate-intent-set.js';
 import { validateNetworkPolicy } from './validate-network-policy.js';
-import { validatePod } from './validate-pod.js';
+import { validateEphemeralContainers, validatePod } from './validate-pod.js';
 import { renderViolation, type Violation } from './violation.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -29,8 +29,12 @@ export interface AdmissionRequest {
   operation: RequestOperation;
   name?: string;
   namespace?: string;
+  /** `ephemeralcontainers` for `kubectl debug`; absent for the object itself. */
+  subResource?: string;
   /** The object being admitted; null for DELETE and CONNECT. */
   object: JsonObject | null;
+  /** The object before an UPDATE. */
+  oldObject: JsonObject | null;
   dryRun: boolean;
 }
 
@@ -86,7 +90,9 @@ export function parseAdmissionReview(body: unknown): { request: AdmissionRequest
       operation,
       ...(typeof req.name === 'string' ? { name: req.name } : {}),
       ...(typeof req.namespace === 'string' ? { namespace: req.namespace } : {}),
+      ...(typeof req.subResource === 'string' && req.subResource !== '' ? { subResource: req.subResource } : {}),
       object: isObject(req.object) ? req.object : null,
+      oldObject: isObject(req.oldObject) ? req.oldObject : null,
       dryRun: req.dryRun === true,
     },
   };
@@ -138,11 +144,17 @@ function reviewRequest(ir: Ir, context: AdmissionContext, request: AdmissionRequ
   const { uid, object } = request;
   const kind = reviewedKind(request.kind);
   if (!kind) return respond(uid, [], [renderViolation({ code: 'NI7015', args: [`${request.kind.group || 'core'}/${request.kind.kind}`] })]);
-  // Deletes and connects carry nothing to check; pod networking is fixed at creation.
+  // Deletes and connects carry nothing to check; pod networking is fixed at creation,
+  // except for the ephemeral containers `kubectl debug` adds later.
   if (!object || request.operation === 'DELETE' || request.operation === 'CONNECT') return respond(uid, [], []);
+  const index = indexIr(ir);
+  if (kind === 'Pod' && request.operation === 'UPDATE' && request.subResource === 'ephemeralcontainers' && options.operation === 'validate') {
+    const pod = readPod(index, object, request.namespace, context.namespaces);
+    const oldSpec = isObject(request.oldObject?.spec) ? request.oldObject.spec : {};
+    return respond(uid, validateEphemeralContainers(index, pod, oldSpec), []);
+  }
   if (kind === 'Pod' && request.operation !== 'CREATE') return respond(uid, [], []);
 
-  const index = indexIr(ir);
   if (options.operation === 'mutate') {
     if (kind !== 'Pod') return respond(uid, [], []);
     const pod = readPod(index, object, request.namespace, context.namespaces);

@@ -20,14 +20,14 @@ import type { Violation } from './violation.js';
 const HOST_CAPABILITIES = new Set(['NET_ADMIN', 'NET_RAW', 'ALL']);
 const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
-/** Field paths of everything in the pod spec that reaches the host's network. */
-function hostAccessFields(spec: Record<string, unknown>): string[] {
+/** Field paths of everything in the pod spec that reaches the host's network (in the containers `include` accepts). */
+function hostAccessFields(spec: Record<string, unknown>, include: (container: Record<string, unknown>) => boolean = () => true): string[] {
   const fields: string[] = [];
   if (spec.hostNetwork === true) fields.push('spec.hostNetwork');
   for (const list of CONTAINER_LISTS) {
     const containers = Array.isArray(spec[list]) ? spec[list] : [];
     containers.forEach((c, i) => {
-      if (!isObject(c)) return;
+      if (!isObject(c) || !include(c)) return;
       const at = `spec.${list}[${i}]`;
       (Array.isArray(c.ports) ? c.ports : []).forEach((p, j) => {
         if (isObject(p) && typeof p.hostPort === 'number' && p.hostPort !== 0) fields.push(`${at}.ports[${j}].hostPort`);
@@ -60,16 +60,26 @@ function ownWorkloadPool(index: AdmissionIndex, pod: PodFacts): IrPool | undefin
   return pod.workload ? workloadPool(index, pod.workload.kind, pod.namespace, pod.workload.name) : undefined;
 }
 
+function hostAccessViolations(index: AdmissionIndex, pod: PodFacts, spec: Record<string, unknown>, include?: (container: Record<string, unknown>) => boolean): Violation[] {
+  const tenant = pod.tenant;
+  if (!tenant || tenant.isolation === 'none' || tenant.allowHostAccess) return [];
+  return hostAccessFields(spec, include).map((field) => ({ code: 'NI7001', args: [pod.display, field, tenant.name, tenant.isolation, sourceOf(index.ir, tenant.id)] }));
+}
+
+/**
+ * `kubectl debug` adds ephemeral containers to a running pod (UPDATE of the
+ * pods/ephemeralcontainers subresource): the new ones must not reach the host either.
+ */
+export function validateEphemeralContainers(index: AdmissionIndex, pod: PodFacts, oldSpec: Record<string, unknown>): Violation[] {
+  const existing = new Set((Array.isArray(oldSpec.ephemeralContainers) ? oldSpec.ephemeralContainers : []).map((c) => (isObject(c) ? c.name : undefined)));
+  const added = { ephemeralContainers: pod.spec.ephemeralContainers };
+  return hostAccessViolations(index, pod, added, (c) => !existing.has(c.name));
+}
+
 export function validatePod(index: AdmissionIndex, pod: PodFacts): Violation[] {
   const { ir } = index;
-  const violations: Violation[] = [];
   const tenant = pod.tenant;
-
-  if (tenant && tenant.isolation !== 'none' && !tenant.allowHostAccess) {
-    for (const field of hostAccessFields(pod.spec)) {
-      violations.push({ code: 'NI7001', args: [pod.display, field, tenant.name, tenant.isolation, sourceOf(ir, tenant.id)] });
-    }
-  }
+  const violations = hostAccessViolations(index, pod, pod.spec);
 
   violations.push(...validateAddressRequests(index, pod, tenant));
 

@@ -128,7 +128,15 @@ let uidCounter = 0;
 
 export function reviewOf(
   object: Record<string, unknown> | null,
-  o: { kind?: { group: string; version: string; kind: string }; operation?: string; namespace?: string; dryRun?: boolean; uid?: string } = {},
+  o: {
+    kind?: { group: string; version: string; kind: string };
+    operation?: string;
+    namespace?: string;
+    dryRun?: boolean;
+    uid?: string;
+    subResource?: string;
+    oldObject?: Record<string, unknown>;
+  } = {},
 ): Record<string, unknown> {
   const meta = (object?.metadata ?? {}) as { namespace?: string; name?: string };
   return {
@@ -140,10 +148,11 @@ export function reviewOf(
       resource: { group: '', version: 'v1', resource: 'pods' },
       ...(meta.name ? { name: meta.name } : {}),
       namespace: o.namespace ?? meta.namespace ?? 'default',
+      ...(o.subResource ? { subResource: o.subResource } : {}),
       operation: o.operation ?? 'CREATE',
       userInfo: { username: 'tester' },
       object,
-      oldObject: null,
+      oldObject: o.oldObject ?? null,
       dryRun: o.dryRun ?? false,
       options: null,
     },

@@ -86,6 +86,17 @@ describe('host access in isolated tenants (NI7001)', () => {
     expect(validatePod({ name: 'p', namespace: 'default', spec }).allowed).toBe(true);
     expect(validatePod({ name: 'p', spec: { containers: [{ name: 'a', ports: [{ containerPort: 80 }], securityContext: { capabilities: { add: ['CHOWN'] } } }] } }).allowed).toBe(true);
   });
+  it('checks ephemeral containers that kubectl debug adds (pods/ephemeralcontainers UPDATE), new ones only', () => {
+    const debug = (name: string, caps: string[]) => ({ name, image: 'busybox', securityContext: { capabilities: { add: caps } } });
+    const before = pod({ name: 'p', spec: { containers: [{ name: 'app' }], ephemeralContainers: [debug('old', ['NET_ADMIN'])] } });
+    const after = (namespace: string, caps: string[]) =>
+      pod({ name: 'p', namespace, spec: { containers: [{ name: 'app' }], ephemeralContainers: [debug('old', ['NET_ADMIN']), debug('new', caps)] } });
+    const update = (namespace: string, caps: string[]) =>
+      admit(reviewOf(after(namespace, caps), { operation: 'UPDATE', subResource: 'ephemeralcontainers', oldObject: { ...before, metadata: { ...(before.metadata as object), namespace } } })).response;
+    expectDenied(update('acme-prod', ['NET_RAW']), 'NI7001', 'spec.ephemeralContainers[1].securityContext.capabilities.add[0]');
+    expect(update('acme-prod', ['SYS_PTRACE']).allowed).toBe(true);
+    expect(update('ops', ['NET_RAW']).allowed).toBe(true);
+  });
   it('denies host access in a default-isolation tenant selected by namespace labels', () => {
     expectDenied(validatePod({ name: 'p', namespace: 'beta-b', spec: { hostNetwork: true, containers: [] } }), 'NI7001', 'tenant "beta"', 'isolation default', 'intents/acme.intent:12');
   });

@@ -90,6 +90,17 @@ const validateCases: Case[] = [
   c('NI7013 NetworkPolicy inside the tenant', networkPolicy('acme-prod', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'acme-dev' } } }] }] }), true, undefined, NETWORK_POLICY_KIND),
   c('NI7014 IntentSet that does not compile', { apiVersion: 'netintent.dev/v1alpha1', kind: 'IntentSet', metadata: { name: 's', namespace: 'acme-prod' }, spec: { groups: [{ name: 'bad-intent' }] } }, false, 'NI7014', INTENT_SET_KIND),
   c('NI7014 IntentSet that compiles', { apiVersion: 'netintent.dev/v1alpha1', kind: 'IntentSet', metadata: { name: 's', namespace: 'acme-prod' }, spec: { groups: [] } }, true, undefined, INTENT_SET_KIND),
+  {
+    name: 'NI7001 kubectl debug adding NET_ADMIN',
+    body: reviewOf(pod({ name: 'p', spec: { containers: [], ephemeralContainers: [{ name: 'dbg', securityContext: { capabilities: { add: ['NET_ADMIN'] } } }] } }), {
+      uid: 'uid-ephemeral',
+      operation: 'UPDATE',
+      subResource: 'ephemeralcontainers',
+      oldObject: pod({ name: 'p', spec: { containers: [] } }),
+    }),
+    allowed: false,
+    code: 'NI7001',
+  },
   c('NI7015 unexpected kind', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'acme-prod' } }, true, 'NI7015', { group: '', version: 'v1', kind: 'Secret' }),
 ];
 
