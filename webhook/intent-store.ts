@@ -6,7 +6,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { hasErrors, sortDiagnostics, type Diagnostic } from '../src/diagnostics/diagnostic.js';
+import { DiagnosticError, hasErrors, sortDiagnostics, type Diagnostic } from '../src/diagnostics/diagnostic.js';
 import { formatSpan } from '../src/diagnostics/span.js';
 import { diag } from '../src/diagnostics/diagnostic.js';
 import { loadInventory } from '../src/inventory/index.js';
@@ -60,7 +60,7 @@ export function admissionContextOf(
 }
 
 /** One line naming the first error, for /readyz and logs. */
-export function describeFailure(diagnostics: Diagnostic[]): string {
+function describeFailure(diagnostics: Diagnostic[]): string {
   const first = diagnostics.find((d) => d.severity === 'error');
   if (!first) return 'the compiler returned no IR';
   const where = first.span ? `${formatSpan(first.span)}: ` : '';
@@ -90,10 +90,10 @@ export class IntentStore {
     private readonly events: IntentStoreEvents,
   ) {}
 
-  /** Loads the first set; throws when it does not compile (nothing to serve). */
+  /** Loads the first set; throws a DiagnosticError when it does not compile (nothing to serve). */
   static async open(compiler: IntentCompiler, paths: string[], inventoryPath: string | undefined, events: IntentStoreEvents): Promise<IntentStore> {
     const { state, diagnostics } = await loadAdmissionState(compiler, paths, inventoryPath);
-    if (!state) throw new Error(`intents do not compile: ${describeFailure(diagnostics)}`);
+    if (!state) throw new DiagnosticError(diagnostics);
     return new IntentStore(state, compiler, paths, inventoryPath, events);
   }
 

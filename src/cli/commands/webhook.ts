@@ -13,11 +13,9 @@ import {
   serialiseBadRequest,
   type CniFlavour,
 } from '../../admission/index.js';
-import type { Diagnostic } from '../../diagnostics/diagnostic.js';
-import { formatSpan } from '../../diagnostics/span.js';
+import { DiagnosticError } from '../../diagnostics/diagnostic.js';
 import {
   admissionContextOf,
-  describeFailure,
   inClusterAccess,
   loadAdmissionState,
   renderManifests,
@@ -26,12 +24,7 @@ import {
   type IntentCompiler,
 } from '../../../webhook/index.js';
 import { EXIT_INPUT, EXIT_USAGE, ExitError, type CliIo, type CommandModule } from '../program.js';
-
-function printDiagnostics(io: CliIo, diagnostics: Diagnostic[]): void {
-  for (const d of diagnostics) {
-    io.stderr(`${d.span ? `${formatSpan(d.span)}: ` : ''}${d.severity} ${d.code}: ${d.message}${d.help ? `\n  help: ${d.help}` : ''}\n`);
-  }
-}
+import { reportDiagnostics } from '../report.js';
 
 const cniOption = () => new Option('--cni <name>', 'also write this CNI\'s fixed-IP annotations').choices([...CNI_FLAVOURS]);
 
@@ -81,7 +74,8 @@ function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompil
         });
       } catch (e) {
         if (e instanceof ExitError) throw e;
-        io.stderr(`netintent webhook: ${(e as Error).message}\n`);
+        if (e instanceof DiagnosticError) reportDiagnostics(io, e.diagnostics);
+        else io.stderr(`netintent webhook: ${(e as Error).message}\n`);
         throw new ExitError(EXIT_INPUT);
       }
       const running = server;
@@ -152,8 +146,7 @@ function registerAdmitWith(program: Command, io: CliIo, compiler: IntentCompiler
       }
       const { state, diagnostics } = await loadAdmissionState(compiler, paths, opts.inventory);
       if (!state) {
-        printDiagnostics(io, diagnostics);
-        io.stderr(`netintent admit: ${describeFailure(diagnostics)}\n`);
+        reportDiagnostics(io, diagnostics);
         throw new ExitError(EXIT_INPUT);
       }
       const parsed = parseAdmissionReview(body);
