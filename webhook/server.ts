@@ -171,6 +171,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds ${BODY_LIMIT_BYTES} bytes` : clientError ? error.message : 'internal error';
     if (clientError) request.log.warn({ code: error.code, reason: error.message }, 'bad request');
     else request.log.error({ err: error }, 'request failed');
+    // Bodies refused before the handler ran still count as requests of their operation.
+    const operation = request.routeOptions.url === '/validate' ? 'validate' : request.routeOptions.url === '/mutate' ? 'mutate' : undefined;
+    if (operation && clientError) record(operation, 'unknown', 'bad_request', reply);
     void reply.code(clientError ? 400 : 500).type('application/json').send(serialiseBadRequest(message));
   });
 

@@ -194,6 +194,7 @@ describe('operations endpoints', () => {
     const metrics = (await client.get('/metrics')).text;
     expect(metrics).toMatch(/netintent_admission_requests_total\{operation="validate",kind="Pod",verdict="denied"\} \d+/);
     expect(metrics).toMatch(/netintent_admission_request_duration_seconds_bucket\{le="10",operation="validate",kind="Pod",verdict="denied"\} \d+/);
+    expect(metrics).toMatch(/netintent_admission_requests_total\{operation="mutate",kind="unknown",verdict="bad_request"\} [1-9]/);
     expect(metrics).toContain('netintent_intents_stale 0');
     expect(metrics).toContain('netintent_intents_reload_failures_total 0');
   });
