@@ -2,7 +2,6 @@
  * Name resolution, validation and lowering of AST declarations to the IR. Reports every
  * problem it finds (no early exit) so that one run lists all diagnostics.
  */
-import { createHash } from 'node:crypto';
 import type * as A from '../ast/index.js';
 import { TIERS } from '../ast/index.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -10,7 +9,7 @@ import type { Span } from '../diagnostics/span.js';
 import { bigIntToIp, canonicalIp, parseCidr, intervalContains, type Interval } from '../ir/address.js';
 import type * as I from '../ir/types.js';
 import { ANY_GROUP_ID, IR_VERSION } from '../ir/types.js';
-import { canonicalJson } from '../ir/canonical.js';
+import { canonicalJson, shortHash } from '../ir/canonical.js';
 
 export interface Declared<T> {
   decl: T;
@@ -56,10 +55,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const unique = (list: string[]): string[] => [...new Set(list)].sort(byString);
-
-export function shortHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 10);
-}
 
 export function sourceRef(span: Span): I.IrSourceRef {
   return { file: span.file, line: span.start.line, col: span.start.col, endLine: span.end.line, endCol: span.end.col };
@@ -318,7 +313,7 @@ export class Lowering {
   }
 
   private inlineGroup(member: I.IrMember, span: Span): string {
-    const id = `group:~${shortHash(member)}`;
+    const id = `group:~${shortHash(canonicalJson(member))}`;
     if (!this.irGroups.has(id)) {
       this.irGroups.set(id, { id, name: id.slice('group:'.length), members: [member] });
       const podsOnly = member.kind === 'group' ? (this.groupMembersOnlyPods.get(member.group) ?? false) : member.kind === 'pods';

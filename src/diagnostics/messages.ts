@@ -73,6 +73,7 @@ export const messages = {
   NI5002: { severity: 'error', text: 'Unknown target "{0}".', help: 'Targets: {1}.' },
   NI5010: { severity: 'error', text: 'FQDN peer "{0}" is used as a source; no backend can enforce that.', help: 'DNS names are learnt from the answers a pod receives, so they can only be destinations (`to`). Use a CIDR for sources.' },
   NI5011: { severity: 'error', text: 'L7 clause on a {0} rule; no backend can enforce that.', help: 'L7 clauses narrow what an allow rule admits: put them on an `allow` rule and let a later `deny` catch the rest.' },
+  NI5020: { severity: 'warning', text: 'Target "{0}" cannot resolve {1} of rule "{2}" statically; it matches no address there.', help: '{3}' },
 
   // NI6xxx: inventory
   NI6001: { severity: 'error', text: 'Invalid inventory object {0}: {1}.', help: 'The inventory is what `kubectl get namespaces,pods,nodes,services -A -o yaml` prints.' },
@@ -98,6 +99,24 @@ export const messages = {
   NI7015: { severity: 'warning', text: 'netintent does not review {0} objects; allowed unchanged.', help: 'Remove {0} from the webhook rules.' },
   NI7016: { severity: 'warning', text: 'IntentSet {0} was not checked: this webhook runs without the intent compiler.', help: 'Run `netintent check` on it before applying.' },
   NI7017: { severity: 'warning', text: 'Pod {0}: pool "{1}" of StatefulSet {2} has no address for ordinal {3}.', help: 'Grow the pool in {4} or scale the StatefulSet down.' },
+
+  // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)
+  NI8101: { severity: 'error', text: 'Pool "{0}" exhausted: {1} of {2} addresses leased by {3}.', help: 'Grow the pool, lower the replica count, or run `netintent ipam gc` to release leaks.' },
+  NI8102: { severity: 'error', text: 'No address pool for pod {0}: {1}.', help: 'Give the pod a fixed IP, a workload pool, or put its namespace in a tenant with pools.' },
+  NI8103: { severity: 'error', text: 'Requested IP {0} for pod {1} (from {2}) is not allowed: {3}.', help: 'Request an address from a pool the pod may use, or change the plan.' },
+  NI8104: { severity: 'error', text: 'IP {0} is leased by {1}; pod {2} cannot have it.', help: 'Release the other lease (delete that pod, or `netintent ipam gc`) first.' },
+  NI8105: { severity: 'error', text: 'Lease store unreachable: {0}.', help: 'The runtime retries; check that the store (directory or etcd endpoints) is available.' },
+  NI8106: { severity: 'error', text: 'Invalid IPAM network configuration: {0}.', help: 'See the `ipam` section format in docs/ipam.md.' },
+  NI8107: { severity: 'error', text: 'Invalid IPAM plan {0}: {1}.', help: 'Regenerate it with `netintent compile --target ipam`.' },
+  NI8108: { severity: 'warning', text: 'Leak: {0} is leased by {1}, {2}.', help: '`netintent ipam gc` releases it.' },
+  NI8109: { severity: 'warning', text: 'Conflict: {0}.', help: 'Fix it by hand after checking which pod really uses the address; netintent never picks a winner.' },
+  NI8110: { severity: 'warning', text: 'Torn lease claim for {0} (an ADD was interrupted {1} ago).', help: 'GC removes torn claims older than the grace period.' },
+  NI8111: { severity: 'warning', text: 'The inventory lists no StatefulSets; released sticky leases of {0} are kept.', help: 'Add `kubectl get statefulsets -A -o yaml` to the inventory so GC can tell scaled-down StatefulSets.' },
+  NI8112: { severity: 'error', text: 'Lease check failed for {0}: {1}.', help: 'The lease store no longer holds what ADD returned; delete and re-add the pod.' },
+  NI8113: { severity: 'error', text: 'Unsupported CNI version {0}; netintent-ipam supports {1}.', help: 'Set cniVersion in the network configuration to a supported version.' },
+  NI8114: { severity: 'error', text: 'Invalid CNI environment: {0}.', help: 'The runtime must set CNI_COMMAND, CNI_CONTAINERID and CNI_IFNAME.' },
+  NI8115: { severity: 'error', text: 'Lease store I/O failure: {0}.', help: 'Check the store directory (permissions, free space).' },
+  NI8116: { severity: 'info', text: 'Released {0} ({1}): {2}.' },
 
   // NI9xxx: usage, I/O, internal
   NI9001: { severity: 'error', text: 'Cannot read {0}: {1}.', help: 'Check that the path exists and is readable.' },

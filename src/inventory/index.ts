@@ -96,11 +96,23 @@ function protocolOf(v: unknown): 'tcp' | 'udp' | 'sctp' | undefined {
 const byName = <T extends { name: string; namespace?: string }>(a: T, b: T): number =>
   (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.name.localeCompare(b.name);
 
+export interface LoadInventoryOptions {
+  /**
+   * Keep pods that have no IP yet (pending pods). The IPAM plugin and its GC need them:
+   * a pod is given its IP by the CNI ADD that runs before status.podIPs is set.
+   */
+  keepPodsWithoutIps?: boolean;
+}
+
 /**
  * Loads an inventory. JSON input (kubectl -o json) takes a fast path; YAML keeps
  * positions so that diagnostics point at the object.
  */
-export function loadInventory(file: string, text: string): { inventory: Inventory; diagnostics: Diagnostic[] } {
+export function loadInventory(
+  file: string,
+  text: string,
+  options: LoadInventoryOptions = {},
+): { inventory: Inventory; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const objects: { obj: unknown; span?: Span }[] = [];
   const trimmed = text.trimStart();
@@ -168,7 +180,7 @@ export function loadInventory(file: string, text: string): { inventory: Inventor
         inventory.services.push(readService(obj, name, namespace));
         return;
       case 'Pod': {
-        const pod = readPod(obj, name, namespace, meta!, label, span, diagnostics);
+        const pod = readPod(obj, name, namespace, meta!, label, span, diagnostics, options.keepPodsWithoutIps === true);
         if (pod) inventory.pods.push(pod);
         return;
       }
@@ -243,6 +255,7 @@ function readPod(
   label: string,
   span: Span | undefined,
   diagnostics: Diagnostic[],
+  keepWithoutIps: boolean,
 ): InventoryPod | undefined {
   const spec = isObj(obj.spec) ? obj.spec : {};
   const status = isObj(obj.status) ? obj.status : {};
@@ -256,8 +269,9 @@ function readPod(
     else diagnostics.push(diag('NI6001', span, [label, `status.podIPs has an invalid entry ${JSON.stringify(entry)}`]));
   }
   const phase = status.phase;
-  if (ips.length === 0 || phase === 'Succeeded' || phase === 'Failed') {
-    if (phase !== 'Succeeded' && phase !== 'Failed') diagnostics.push(diag('NI6002', span, [`${namespace}/${name}`]));
+  if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+  if (ips.length === 0 && !keepWithoutIps) {
+    diagnostics.push(diag('NI6002', span, [`${namespace}/${name}`]));
     return undefined;
   }
   const ports: ContainerPort[] = [];

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Canonical JSON: object keys sorted, undefined dropped. Pretty output indents by two
  * spaces and keeps leaves (objects and arrays of scalars, such as a port or a source
@@ -50,4 +52,9 @@ function write(value: unknown, newline: string, pretty: boolean): string {
     text += (i ? ',' : '') + inner + JSON.stringify(k) + colon + write(obj[k], inner, pretty);
   }
   return `${text}${newline}}`;
+}
+
+/** Short content hash for generated names: a change touches only the names it changes. */
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 10);
 }

@@ -155,3 +155,22 @@ describe('machine formats for usage and internal errors', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('netintent compile --target nftables', () => {
+  it('one script per node under --out, or the named node on stdout', async () => {
+    const out = join(work, 'nft');
+    const all = await netintent(['compile', 'examples/02-isolation/dsl', '--target', 'nftables', '--inventory', 'examples/inventory.yaml', '--out', out], root);
+    expect(all.code).toBe(0);
+    expect(readdirSync(join(out, 'nftables'))).toEqual(['gw-1.nft', 'gw-2.nft', 'node-1.nft', 'node-2.nft']);
+    const one = await netintent(['compile', 'examples/02-isolation/dsl', '--target', 'nftables', '--inventory', 'examples/inventory.yaml', '--node', 'node-1'], root);
+    expect(one.stdout).toBe(readFileSync(join(out, 'nftables/node-1.nft'), 'utf8'));
+    expect(one.stdout).toContain('table inet netintent {');
+  });
+
+  it('needs an inventory (usage error) and a known node (input error)', async () => {
+    expect((await netintent(['compile', 'examples/02-isolation/dsl', '--target', 'nftables'], root)).code).toBe(2);
+    const r = await netintent(['compile', 'examples/02-isolation/dsl', '--target', 'nftables', '--inventory', 'examples/inventory.yaml', '--node', 'nope'], root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('NI6003');
+  });
+});

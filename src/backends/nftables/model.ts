@@ -1,0 +1,101 @@
+/**
+ * The nftables ruleset as data (sets, maps, chains) and its rendering to one `nft -f`
+ * script. Kept apart from the building so that full scripts and incremental updates
+ * come from the same model.
+ */
+import { familyOf, ipToBigInt } from '../../ir/address.js';
+
+export const TABLE = 'netintent';
+export const FAMILY = 'inet';
+
+export interface NftSet {
+  name: string;
+  kind: 'set' | 'map';
+  /** e.g. `ipv4_addr`, `ipv4_addr . inet_proto . inet_service`, `ipv4_addr : verdict`. */
+  type: string;
+  interval: boolean;
+  comment: string;
+  /** Element texts (`10.0.0.1`, `10.0.0.0/8`, `10.0.0.1 : goto p_ab12`), sorted, unique. */
+  elements: string[];
+}
+
+export interface NftChain {
+  name: string;
+  /** Base chain header (`type filter hook forward priority filter; policy accept;`). */
+  hook?: string;
+  /** Statements in order, each with its comment already attached. */
+  rules: string[];
+}
+
+export interface NftRuleset {
+  sets: Map<string, NftSet>;
+  chains: Map<string, NftChain>;
+}
+
+/** Numeric sort key of an address; IPv4 parsed by hand since this runs on every element. */
+function addressKey(addr: string): bigint {
+  if (!addr.includes(':')) {
+    const [a, b, c, d] = addr.split('.').map(Number);
+    return BigInt((((a! * 256 + b!) * 256 + c!) * 256 + d!) >>> 0);
+  }
+  return ipToBigInt(addr);
+}
+
+/** Unique elements in address order (family, then numeric value, then the rest of the text). */
+export function sortElements(elements: readonly string[]): string[] {
+  const keyed = [...new Set(elements)].map((e) => {
+    const addr = /^[0-9a-fA-F.:]+/.exec(e)?.[0] ?? '';
+    const isAddr = addr.includes('.') || addr.includes(':');
+    return { e, family: isAddr ? familyOf(addr) : 0, value: isAddr ? addressKey(addr) : 0n };
+  });
+  keyed.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
+  return keyed.map((k) => k.e);
+}
+
+/** nft rejects comments over 128 bytes and has no escape for `"`. */
+export function comment(text: string): string {
+  let clean = text.replace(/["\\\n\r]/g, "'");
+  while (Buffer.byteLength(clean, 'utf8') > 128) clean = clean.slice(0, -1);
+  return `comment "${clean}"`;
+}
+
+function renderSet(set: NftSet): string[] {
+  const lines = [`\t${set.kind} ${set.name} {`, `\t\ttype ${set.type}`];
+  if (set.interval) lines.push('\t\tflags interval');
+  lines.push(`\t\t${comment(set.comment)}`);
+  if (set.elements.length > 0) lines.push(`\t\telements = { ${set.elements.join(',\n\t\t\t     ')} }`);
+  lines.push('\t}');
+  return lines;
+}
+
+function renderChain(chain: NftChain): string[] {
+  return [`\tchain ${chain.name} {`, ...(chain.hook ? [`\t\t${chain.hook}`] : []), ...chain.rules.map((r) => `\t\t${r}`), '\t}'];
+}
+
+/** Base chains first, then everything by name: the same model always gives the same bytes. */
+export function sortedChains(ruleset: NftRuleset): NftChain[] {
+  return [...ruleset.chains.values()].sort((a, b) => Number(!a.hook) - Number(!b.hook) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export function sortedSets(ruleset: NftRuleset): NftSet[] {
+  return [...ruleset.sets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * One atomic transaction: `add table` makes the `delete` valid on first use, the `delete`
+ * drops the previous generation, and the block recreates it. Other tables are untouched.
+ */
+export function renderScript(ruleset: NftRuleset, header: string): string {
+  const out = [`#!/usr/sbin/nft -f`, ...header.split('\n').map((l) => `# ${l}`), `add table ${FAMILY} ${TABLE}`, `delete table ${FAMILY} ${TABLE}`, `table ${FAMILY} ${TABLE} {`];
+  const blocks = [...sortedSets(ruleset).map(renderSet), ...sortedChains(ruleset).map(renderChain)];
+  blocks.forEach((b, i) => {
+    if (i > 0) out.push('');
+    out.push(...b);
+  });
+  out.push('}', '');
+  return out.join('\n');
+}
+
+export function nodeHeader(nodeName: string): string {
+  return `netintent ruleset for node ${nodeName}: generated from the intents, do not edit.`;
+}
