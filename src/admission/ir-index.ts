@@ -45,8 +45,6 @@ export interface AdmissionIndex {
   rateLimits: { limit: IrRateLimit; groups: string[] }[];
   egressGateways: { gateway: IrEgressGateway; groups: string[] }[];
   rangesOf: Map<string, NumericRange[]>;
-  /** Reserved addresses per pool id, ascending. */
-  reservedOf: Map<string, Address[]>;
 }
 
 export function parseAddress(text: string): Address | undefined {
@@ -55,16 +53,6 @@ export function parseAddress(text: string): Address | undefined {
   let value = 0n;
   for (const byte of addr.toByteArray()) value = (value << 8n) | BigInt(byte);
   return { family: addr.kind() === 'ipv4' ? 4 : 6, value };
-}
-
-function formatAddress(address: Address): string {
-  const bytes: number[] = [];
-  let v = address.value;
-  for (let i = 0; i < (address.family === 4 ? 4 : 16); i++) {
-    bytes.unshift(Number(v & 0xffn));
-    v >>= 8n;
-  }
-  return ipaddr.fromByteArray(bytes).toString();
 }
 
 export const addressKey = (a: Address): string => `${a.family}:${a.value}`;
@@ -89,7 +77,6 @@ export function indexIr(ir: Ir): AdmissionIndex {
     workloadPools: new Map(),
     workloadRanges: { 4: [], 6: [] },
     rangesOf: new Map(),
-    reservedOf: new Map(),
   };
   const groupIds = new Set(ir.groups.map((g) => g.id));
   // References may carry the group id or its bare name.
@@ -134,8 +121,6 @@ export function indexIr(ir: Ir): AdmissionIndex {
       index.workloadPools.set(`${w.kind} ${w.namespace}/${w.name}`, pool);
       for (const r of ranges) index.workloadRanges[r.family].push({ ...r, pool });
     }
-    const reserved = pool.reserved.map(parseAddress).filter((a): a is Address => a !== undefined);
-    index.reservedOf.set(pool.id, reserved.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)));
   }
   for (const list of [index.workloadRanges[4], index.workloadRanges[6]]) list.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   cache.set(ir, index);
@@ -159,27 +144,6 @@ export function workloadPoolAt(index: AdmissionIndex, address: Address): IrPool 
 
 export function poolContains(index: AdmissionIndex, pool: IrPool, address: Address): boolean {
   return index.rangesOf.get(pool.id)!.some((r) => r.family === address.family && r.first <= address.value && address.value <= r.last);
-}
-
-/**
- * Address number `ordinal` of a pool (ranges in order, reserved addresses skipped): the
- * address StatefulSet pod `NAME-ordinal` keeps across restarts.
- */
-export function poolAddressAt(index: AdmissionIndex, pool: IrPool, ordinal: number): string | undefined {
-  const reserved = index.reservedOf.get(pool.id)!;
-  let remaining = BigInt(ordinal);
-  for (const r of index.rangesOf.get(pool.id)!) {
-    const reservedHere = reserved.filter((a) => a.family === r.family && r.first <= a.value && a.value <= r.last);
-    const available = r.last - r.first + 1n - BigInt(reservedHere.length);
-    if (remaining < available) {
-      let candidate = r.first + remaining;
-      // Ascending: every reserved address at or below the candidate pushes it up by one.
-      for (const a of reservedHere) if (a.value <= candidate) candidate++;
-      return formatAddress({ family: r.family, value: candidate });
-    }
-    remaining -= available;
-  }
-  return undefined;
 }
 
 /** Tenant references in the IR may carry the id (`tenant:NAME`) or the bare name. */

@@ -18,17 +18,15 @@ import {
   readFixedAddressRequests,
   type CniFlavour,
 } from './annotations.js';
-import { sourceOf, workloadPool, type AdmissionIndex } from './ir-index.js';
+import { workloadPool, type AdmissionIndex } from './ir-index.js';
 import { groupsOfPod, intendedAddresses, isObject, type JsonObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
-import type { Violation } from './violation.js';
 
 export interface PodMutation {
   /** JSON Patch (RFC 6902) turning the request object into the mutated one; [] when nothing changes. */
   patch: jsonPatch.Operation[];
   /** Annotation keys the patch sets, changes or removes, sorted. */
   changed: string[];
-  warnings: Violation[];
 }
 
 function strictestRate(index: AdmissionIndex, groups: Set<string>, direction: 'ingressBps' | 'egressBps'): number | undefined {
@@ -42,8 +40,7 @@ function strictestRate(index: AdmissionIndex, groups: Set<string>, direction: 'i
 }
 
 /** The pod's annotations as the node side needs them. */
-function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour | undefined, warnings: Violation[]): Record<string, string> {
-  const { ir } = index;
+function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour | undefined): Record<string, string> {
   const wanted = { ...pod.annotations };
 
   const intended = intendedAddresses(index, pod);
@@ -55,11 +52,7 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
     if (request) wanted[NETINTENT_IP] = request.ips.join(',');
   }
   const w = pod.workload;
-  if (w?.kind === 'StatefulSet' && w.ordinal !== undefined && !intended) {
-    const pool = workloadPool(index, 'StatefulSet', pod.namespace, w.name);
-    if (pool) warnings.push({ code: 'NI7017', args: [pod.display, pool.name, `${pod.namespace}/${w.name}`, w.ordinal, sourceOf(ir, pool.id)] });
-  }
-
+  // A StatefulSet pod gets its pool by name: the IPAM plugin gives ordinal N address N.
   const ownPool = w ? workloadPool(index, w.kind, pod.namespace, w.name) : undefined;
   if (ownPool) {
     wanted[NETINTENT_POOL] = ownPool.name;
@@ -109,16 +102,15 @@ function wantedAnnotations(index: AdmissionIndex, pod: PodFacts, cni: CniFlavour
 }
 
 export function mutatePod(index: AdmissionIndex, pod: PodFacts, object: JsonObject, cni: CniFlavour | undefined): PodMutation {
-  const warnings: Violation[] = [];
-  const wanted = wantedAnnotations(index, pod, cni, warnings);
+  const wanted = wantedAnnotations(index, pod, cni);
   const meta = isObject(object.metadata) ? object.metadata : undefined;
   const current = pod.annotations;
   const changed = [...new Set([...Object.keys(current), ...Object.keys(wanted)])].filter((k) => current[k] !== wanted[k]).sort();
-  if (changed.length === 0) return { patch: [], changed, warnings };
+  if (changed.length === 0) return { patch: [], changed };
   // Diff before and after: compare() creates missing parents, escapes `/` as `~1` and
   // touches only the annotations that differ. Only metadata changes, so only it is walked.
   const annotations: Record<string, unknown> = { ...(isObject(meta?.annotations) ? meta.annotations : {}), ...wanted };
   for (const key of changed) if (wanted[key] === undefined) delete annotations[key];
   const before = meta === undefined ? {} : { metadata: meta };
-  return { patch: jsonPatch.compare(before, { metadata: { ...meta, annotations } }), changed, warnings };
+  return { patch: jsonPatch.compare(before, { metadata: { ...meta, annotations } }), changed };
 }

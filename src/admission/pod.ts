@@ -1,11 +1,11 @@
 /**
  * What the admission rules need to know about a pod in a request: its namespace and
- * tenant, labels, annotations, the workload that owns it (for workload pools and
- * StatefulSet ordinals) and its membership in the IR's groups.
+ * tenant, labels, annotations, the workload that owns it (for workload pools) and its
+ * membership in the IR's groups.
  */
 import { ANY_GROUP_ID, type IrNamespaceScope, type IrTenant } from '../ir/types.js';
 import { matchesSelector, tenantOfNamespace } from '../ir/selector.js';
-import { poolAddressAt, refersToTenant, workloadPool, type AdmissionIndex, type WorkloadKind } from './ir-index.js';
+import { refersToTenant, type AdmissionIndex, type WorkloadKind } from './ir-index.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -22,8 +22,6 @@ export function stringMap(v: unknown): Record<string, string> {
 export interface PodWorkload {
   kind: WorkloadKind;
   name: string;
-  /** StatefulSet pods only: N of `NAME-N`. */
-  ordinal?: number;
 }
 
 export interface PodFacts {
@@ -45,16 +43,12 @@ export function namespaceLabelsOf(namespaces: ReadonlyMap<string, Readonly<Recor
   return namespaces.get(name) ?? { 'kubernetes.io/metadata.name': name };
 }
 
-function workloadOf(meta: JsonObject, name: string, labels: Record<string, string>): PodWorkload | undefined {
+function workloadOf(meta: JsonObject, labels: Record<string, string>): PodWorkload | undefined {
   const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences.filter(isObject) : [];
   const controller = owners.find((o) => o.controller === true) ?? owners[0];
   const ownerKind = typeof controller?.kind === 'string' ? controller.kind : undefined;
   const ownerName = typeof controller?.name === 'string' ? controller.name : undefined;
-  if (ownerKind === 'StatefulSet' && ownerName) {
-    const suffix = name.startsWith(`${ownerName}-`) ? name.slice(ownerName.length + 1) : labels['apps.kubernetes.io/pod-index'];
-    const ordinal = suffix !== undefined && /^\d+$/.test(suffix) ? Number(suffix) : undefined;
-    return { kind: 'StatefulSet', name: ownerName, ...(ordinal !== undefined ? { ordinal } : {}) };
-  }
+  if (ownerKind === 'StatefulSet' && ownerName) return { kind: 'StatefulSet', name: ownerName };
   // A Deployment's pods belong to ReplicaSet `DEPLOYMENT-HASH` (HASH = pod-template-hash);
   // without an owner reference the generateName `DEPLOYMENT-HASH-` says the same.
   const replicaSet =
@@ -78,7 +72,7 @@ export function readPod(
   const labels = stringMap(meta.labels);
   const namespaceLabels = namespaceLabelsOf(namespaces, namespace);
   const tenant = tenantOfNamespace(index.ir, { name: namespace, labels: { ...namespaceLabels } });
-  const workload = workloadOf(meta, name, labels);
+  const workload = workloadOf(meta, labels);
   return {
     namespace,
     name,
@@ -137,17 +131,17 @@ export function groupsOfPod(index: AdmissionIndex, pod: PodFacts): Set<string> {
 
 export interface IntendedAddresses {
   ips: string[];
-  /** IR element that gives them: the fixed IP or the StatefulSet pool. */
+  /** IR element that gives them (the fixed IP). */
   sourceId: string;
 }
 
-/** The addresses the intents give this very pod: its fixed IP, or its StatefulSet ordinal's. */
+/**
+ * The addresses the intents fix for this very pod (`fixed-ip`). A StatefulSet pod's
+ * ordinal address is left to the IPAM plugin: it counts out the node network's gateway,
+ * network and broadcast addresses, which the webhook cannot see, and keeps the lease
+ * sticky only when asked for the pool (`netintent.dev/pool`), not for an address.
+ */
 export function intendedAddresses(index: AdmissionIndex, pod: PodFacts): IntendedAddresses | undefined {
   const fixed = pod.name ? index.fixedByPod.get(`${pod.namespace}/${pod.name}`) : undefined;
-  if (fixed) return { ips: fixed.ips, sourceId: fixed.id };
-  const w = pod.workload;
-  if (w?.kind !== 'StatefulSet' || w.ordinal === undefined) return undefined;
-  const pool = workloadPool(index, 'StatefulSet', pod.namespace, w.name);
-  const ip = pool ? poolAddressAt(index, pool, w.ordinal) : undefined;
-  return pool && ip ? { ips: [ip], sourceId: pool.id } : undefined;
+  return fixed ? { ips: fixed.ips, sourceId: fixed.id } : undefined;
 }

@@ -159,9 +159,8 @@ function reviewRequest(ir: Ir, context: AdmissionContext, request: AdmissionRequ
     if (kind !== 'Pod') return respond(uid, [], []);
     const pod = readPod(index, object, request.namespace, context.namespaces);
     const mutation = mutatePod(index, pod, object, context.cni);
-    const warnings = mutation.warnings.map(renderViolation);
-    if (mutation.patch.length === 0) return respond(uid, [], warnings);
-    return respond(uid, [], warnings, {
+    if (mutation.patch.length === 0) return respond(uid, [], []);
+    return respond(uid, [], [], {
       patchType: 'JSONPatch',
       patch: Buffer.from(JSON.stringify(mutation.patch)).toString('base64'),
       auditAnnotations: { patched: mutation.changed.join(',') },

@@ -98,7 +98,6 @@ export const messages = {
   NI7014: { severity: 'error', text: 'IntentSet {0} does not compile: {1}.', help: 'Run `netintent check` on the IntentSet and fix the errors it lists.' },
   NI7015: { severity: 'warning', text: 'netintent does not review {0} objects; allowed unchanged.', help: 'Remove {0} from the webhook rules.' },
   NI7016: { severity: 'warning', text: 'IntentSet {0} was not checked: this webhook runs without the intent compiler.', help: 'Run `netintent check` on it before applying.' },
-  NI7017: { severity: 'warning', text: 'Pod {0}: pool "{1}" of StatefulSet {2} has no address for ordinal {3}.', help: 'Grow the pool in {4} or scale the StatefulSet down.' },
 
   // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)
   NI8101: { severity: 'error', text: 'Pool "{0}" exhausted: {1} of {2} addresses leased by {3}.', help: 'Grow the pool, lower the replica count, or run `netintent ipam gc` to release leaks.' },

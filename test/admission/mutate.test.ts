@@ -48,16 +48,11 @@ describe('pod mutation', () => {
     expect(ops.every((o) => o.op === 'add')).toBe(true);
   });
 
-  it('gives StatefulSet pod NAME-N the Nth pool address, skipping reserved ones', () => {
-    expect(mutated(sts('mysql-0')).annotations['netintent.dev/ip']).toBe('10.10.0.40');
-    expect(mutated(sts('mysql-1')).annotations['netintent.dev/ip']).toBe('10.10.0.42');
-    expect(mutated(sts('mysql-6')).annotations).toMatchObject({ 'netintent.dev/ip': '10.10.0.47', 'netintent.dev/pool': 'mysql' });
-  });
-
-  it('warns when the StatefulSet pool has no address for the ordinal', () => {
-    const response = mutate(pod(sts('mysql-7')));
-    expect(response.warnings?.[0]).toMatch(/^NI7017 Pod acme-prod\/mysql-7: pool "mysql"/);
-    expect(response.warnings![0]!.length).toBeLessThanOrEqual(120);
+  it('gives StatefulSet pods their pool by name and leaves the ordinal address to the IPAM plugin', () => {
+    // The plugin counts out the node network's gateway and network addresses, which the
+    // webhook cannot see, and keeps the lease sticky only for a pool request.
+    expect(mutated(sts('mysql-0')).annotations).toEqual({ 'netintent.dev/pool': 'mysql' });
+    expect(mutated(sts('mysql-9')).annotations).toEqual({ 'netintent.dev/pool': 'mysql' });
   });
 
   it('gives Deployment pods their pool, rate limits and egress gateway', () => {
@@ -101,8 +96,9 @@ describe('pod mutation', () => {
     expect(mutated({ name: 'p', annotations: { 'cni.projectcalico.org/ipAddrs': '[ "10.10.0.99" ]' } }, calico).annotations['cni.projectcalico.org/ipAddrs']).toBe('[ "10.10.0.99" ]');
     expect(mutated({ name: 'legacy-db', annotations: { 'cni.projectcalico.org/ipAddrs': '["10.10.0.7"]' } }, calico).annotations['cni.projectcalico.org/ipAddrs']).toBe('["10.10.0.5"]');
     expect(mutated({ name: 'p', annotations: { 'ipam.antrea.io/ippools': 'antrea-own' } }, fixtureContext({ cni: 'antrea' })).annotations).toMatchObject({ 'ipam.antrea.io/ippools': 'antrea-own', 'netintent.dev/pool': 'acme-0' });
-    expect(mutated(sts('mysql-0'), fixtureContext({ cni: 'kube-ovn' })).annotations['ovn.kubernetes.io/ip_address']).toBe('10.10.0.40');
-    expect(mutated(sts('mysql-0'), fixtureContext({ cni: 'antrea' })).annotations).toMatchObject({ 'ipam.antrea.io/pod-ips': '10.10.0.40', 'ipam.antrea.io/ippools': 'mysql' });
+    expect(mutated({ name: 'dual' }, fixtureContext({ cni: 'kube-ovn' })).annotations['ovn.kubernetes.io/ip_address']).toBe('10.10.0.6,fd00:10::6');
+    expect(mutated({ name: 'legacy-db' }, fixtureContext({ cni: 'antrea' })).annotations).toMatchObject({ 'ipam.antrea.io/pod-ips': '10.10.0.5', 'ipam.antrea.io/ippools': 'acme-0' });
+    expect(mutated(sts('mysql-0'), fixtureContext({ cni: 'antrea' })).annotations).toEqual({ 'netintent.dev/pool': 'mysql', 'ipam.antrea.io/ippools': 'mysql' });
   });
 
   it('leaves pods outside every intent alone and never patches from validate', () => {

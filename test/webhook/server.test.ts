@@ -133,7 +133,7 @@ describe('POST /mutate over HTTPS', () => {
     expect(out).toMatchObject({ uid: 'm-1', allowed: true, patchType: 'JSONPatch' });
     const patch = JSON.parse(Buffer.from(out.patch, 'base64').toString()) as jsonPatch.Operation[];
     const after = jsonPatch.applyPatch(structuredClone(object), patch, true, false).newDocument as { metadata: { annotations: Record<string, string> } };
-    expect(after.metadata.annotations).toEqual({ team: 'db', 'netintent.dev/ip': '10.10.0.44', 'netintent.dev/pool': 'mysql' });
+    expect(after.metadata.annotations).toEqual({ team: 'db', 'netintent.dev/pool': 'mysql' });
     const again = (await client.post('/mutate', reviewOf(after as Record<string, unknown>, { uid: 'm-2' }))).json().response;
     expect(again).toEqual({ uid: 'm-2', allowed: true });
   });
