@@ -12,7 +12,7 @@ import {
   parseNetworkSelections,
   readFixedAddressRequests,
 } from './annotations.js';
-import { addressKey, isTenantPool, parseAddress, poolContains, sourceOf, workloadPool, workloadPoolAt, type AdmissionIndex } from './ir-index.js';
+import { addressKey, isTenantPool, parseAddress, poolContains, refersToTenant, sourceOf, workloadPool, workloadPoolAt, type Address, type AdmissionIndex } from './ir-index.js';
 import { intendedAddresses, isObject, type PodFacts } from './pod.js';
 import { bandwidthProblem, formatBitRate, parseQuantity } from './quantity.js';
 import type { Violation } from './violation.js';
@@ -118,6 +118,36 @@ export function validatePod(index: AdmissionIndex, pod: PodFacts): Violation[] {
   return violations;
 }
 
+/**
+ * Where a requested address may come from, as the IPAM plugin decides it: the pod's
+ * workload pool, else its tenant's pools, else (pods in no tenant) any pool of no tenant;
+ * never a reserved address.
+ */
+function poolRuleViolations(
+  index: AdmissionIndex,
+  pod: PodFacts,
+  tenant: IrTenant | undefined,
+  tenantPools: IrPool[],
+  ownPool: IrPool | undefined,
+  field: string,
+  ip: string,
+  address: Address,
+): Violation[] {
+  const { ir } = index;
+  const holder = ownPool && poolContains(index, ownPool, address) ? ownPool : ir.pools.find((p) => !p.workload && poolContains(index, p, address));
+  const inOwnPool = ownPool !== undefined && holder === ownPool;
+  if (tenant && !inOwnPool && !(holder && tenantPools.includes(holder))) {
+    return [{ code: 'NI7002', args: [pod.display, field, ip, tenant.name, sourceOf(ir, tenant.id), tenantPools.length ? describePools(tenantPools) : 'its pools (it declares none yet)'] }];
+  }
+  if (!holder) return [];
+  const owner = !tenant && holder.tenant !== undefined ? ir.tenants.find((t) => refersToTenant(holder.tenant, t)) : undefined;
+  if (owner) return [{ code: 'NI7018', args: [pod.display, field, ip, holder.name, owner.name, sourceOf(ir, owner.id)] }];
+  if (holder.reserved.some((r) => { const a = parseAddress(r); return a?.family === address.family && a.value === address.value; })) {
+    return [{ code: 'NI7017', args: [pod.display, field, ip, holder.name, sourceOf(ir, holder.id)] }];
+  }
+  return [];
+}
+
 function validateAddressRequests(index: AdmissionIndex, pod: PodFacts, tenant: IrTenant | undefined): Violation[] {
   const { ir } = index;
   const violations: Violation[] = [];
@@ -143,8 +173,8 @@ function validateAddressRequests(index: AdmissionIndex, pod: PodFacts, tenant: I
         violations.push({ code: 'NI7005', args: [pod.display, field, ip, `${w.kind} ${w.namespace}/${w.name}`, sourceOf(ir, poolOwner.id)] });
       } else if (intended && !intended.ips.includes(ip)) {
         violations.push({ code: 'NI7007', args: [pod.display, field, ip, intended.ips.join(', '), sourceOf(ir, intended.sourceId)] });
-      } else if (tenant && tenantPools.length > 0 && !intended && !(ownPool && poolContains(index, ownPool, address)) && !tenantPools.some((p) => poolContains(index, p, address))) {
-        violations.push({ code: 'NI7002', args: [pod.display, field, ip, tenant.name, sourceOf(ir, tenant.id), describePools(tenantPools)] });
+      } else if (!intended) {
+        violations.push(...poolRuleViolations(index, pod, tenant, tenantPools, ownPool, field, ip, address));
       }
     }
   }

@@ -98,6 +98,8 @@ export const messages = {
   NI7014: { severity: 'error', text: 'IntentSet {0} does not compile: {1}.', help: 'Run `netintent check` on the IntentSet and fix the errors it lists.' },
   NI7015: { severity: 'warning', text: 'netintent does not review {0} objects; allowed unchanged.', help: 'Remove {0} from the webhook rules.' },
   NI7016: { severity: 'warning', text: 'IntentSet {0} was not checked: this webhook runs without the intent compiler.', help: 'Run `netintent check` on it before applying.' },
+  NI7017: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, which pool "{3}" reserves ({4}).', help: 'Reserved addresses are never handed out; pick another address of the pool.' },
+  NI7018: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, in pool "{3}" of tenant "{4}" ({5}), but the pod is in no tenant.', help: 'Only pods in the namespaces of tenant "{4}" may use its pools; pick a shared address or move the pod.' },
 
   // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)
   NI8101: { severity: 'error', text: 'Pool "{0}" exhausted: {1} of {2} addresses leased by {3}.', help: 'Grow the pool, lower the replica count, or run `netintent ipam gc` to release leaks.' },

@@ -138,6 +138,12 @@ describe('fixed-IP requests', () => {
     expectDenied(validatePod({ name: 'legacy-db', annotations: { 'netintent.dev/ip': '10.10.0.7' } }), 'NI7007', '10.10.0.5', 'intents/acme.intent:33');
 
   });
+  it('holds requests to the pools the IPAM plugin would use: none for a tenant without pools (NI7002), no reserved address (NI7017), no tenant pool for a pod in no tenant (NI7018)', () => {
+    expectDenied(validatePod({ name: 'p', namespace: 'infra', annotations: { 'netintent.dev/ip': '10.30.0.1' } }), 'NI7002', 'tenant "infra"', 'it declares none yet');
+    expectDenied(validatePod({ generateName: 'web-7d9f-', ...webOwner, annotations: { 'netintent.dev/ip': '10.10.0.15' } }), 'NI7017', 'pool "web-pool" reserves', 'intents/acme.intent:30');
+    expectDenied(validatePod({ name: 'p', namespace: 'default', annotations: { 'netintent.dev/ip': '10.20.0.9' } }), 'NI7018', 'pool "beta-0" of tenant "beta"', 'intents/acme.intent:12');
+    expect(validatePod({ name: 'p', namespace: 'default', annotations: { 'netintent.dev/ip': '192.0.2.7' } }).allowed).toBe(true);
+  });
   it('denies malformed address annotations (NI7008)', () => {
     expectDenied(validatePod({ name: 'p', annotations: { 'cni.projectcalico.org/ipAddrs': '10.10.0.9' } }), 'NI7008', 'JSON list');
     expectDenied(validatePod({ name: 'p', annotations: { 'netintent.dev/ip': '10.10.0.300' } }), 'NI7008', '"10.10.0.300" is not an IP address');
