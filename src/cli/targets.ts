@@ -2,6 +2,7 @@
  * Compile targets: each renders the IR (plus inventory/node where it needs them) into
  * output files with stable relative paths. Targets render; they never apply.
  */
+import { renderIpamPlan } from '../backends/ipam/index.js';
 import { renderNodeRuleset } from '../backends/nftables/index.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { canonicalJson } from '../ir/canonical.js';
@@ -58,4 +59,11 @@ targets.push({
       const r = renderNodeRuleset(input.ir, input.inventory!, node);
       return { text: r.script, diagnostics: r.diagnostics };
     }),
+});
+
+targets.push({
+  name: 'ipam',
+  description: 'the IPAM plan the netintent-ipam CNI plugin reads (pools, fixed IPs, tenants)',
+  needsInventory: false,
+  render: ({ ir }) => ({ files: [{ path: 'ipam-plan.json', text: `${canonicalJson(renderIpamPlan(ir), true)}\n` }], diagnostics: [] }),
 });

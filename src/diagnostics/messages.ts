@@ -101,6 +101,7 @@ export const messages = {
   NI7017: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, which pool "{3}" reserves ({4}).', help: 'Reserved addresses are never handed out; pick another address of the pool.' },
   NI7018: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, in pool "{3}" of tenant "{4}" ({5}), but the pod is in no tenant.', help: 'Only pods in the namespaces of tenant "{4}" may use its pools; pick a shared address or move the pod.' },
 
+  // NI8xxx: node agent and IPAM runtime
   // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)
   NI8101: { severity: 'error', text: 'Pool "{0}" exhausted: {1} of {2} addresses leased by {3}.', help: 'Grow the pool, lower the replica count, or run `netintent ipam gc` to release leaks.' },
   NI8102: { severity: 'error', text: 'No address pool for pod {0}: {1}.', help: 'Give the pod a fixed IP, a workload pool, or put its namespace in a tenant with pools.' },
@@ -118,6 +119,21 @@ export const messages = {
   NI8114: { severity: 'error', text: 'Invalid CNI environment: {0}.', help: 'The runtime must set CNI_COMMAND, CNI_CONTAINERID and CNI_IFNAME.' },
   NI8115: { severity: 'error', text: 'Lease store I/O failure: {0}.', help: 'Check the store directory (permissions, free space).' },
   NI8116: { severity: 'info', text: 'Released {0} ({1}): {2}.' },
+  // NI82xx: node agent (rate limits, egress gateways, anti-spoofing)
+  NI8201: { severity: 'warning', text: 'Pod {0}: invalid bandwidth annotation {1}="{2}"; it is ignored.', help: 'Use a Kubernetes quantity in bits per second, e.g. 10M or 1G.' },
+  NI8202: { severity: 'warning', text: 'Pod {0}: no host-side interface found for {1}; its shaping and anti-spoofing are skipped until it appears.', help: 'The route to the pod IP in the node namespace must point at its veth (ptp) or at a bridge whose FDB knows the pod MAC.' },
+  NI8203: { severity: 'error', text: 'Node {0}: {1} failed: {2}.', help: 'The last good state is kept; the agent retries on the next reconcile.' },
+  NI8204: { severity: 'warning', text: 'Node {0}: kernel lacks the {1} qdisc; {2}.', help: 'Load the sch_{1} kernel module to get the intended behaviour.' },
+  NI8205: { severity: 'warning', text: 'Egress gateway "{0}" has no candidate node with an address.', help: 'List gateway nodes with `nodes` or a node selector, and make sure they are in the inventory.' },
+  // NI83xx: L7 enforcement on the node (HAProxy for HTTP, dnsmasq for DNS/FQDN)
+  NI8301: { severity: 'error', text: 'Target "{0}" cannot enforce the Kafka clause of rule "{1}": the node has no Kafka-aware proxy, so it would only check the port.', help: 'Either drop the Kafka clause, or accept port-level enforcement explicitly with `l4-only` on the rule (check then reports NI4010).' },
+  NI8302: { severity: 'error', text: 'HTTP path regex {0} of rule "{1}" would be read differently by HAProxy (PCRE2): {2}.', help: 'Write the construct portably: escape only punctuation, use [\\s\\S] for "any character", and avoid JavaScript-only escapes.' },
+  NI8303: { severity: 'error', text: 'Invalid HTTP {0} {1} in rule "{2}": {3}.', help: 'Header names are RFC 9110 tokens; values and hosts cannot hold control characters.' },
+  NI8304: { severity: 'error', text: 'DNS pattern "{0}" of rule "{1}" cannot be enforced by dnsmasq: {2}.', help: 'Use an exact name, "*.domain", "*domain" (any prefix, Antrea) or "*" (everything).' },
+  NI8305: { severity: 'warning', text: 'DNS pattern "{0}" of rule "{1}" is enforced as every subdomain of {2} at any depth (Cilium allows one label).', help: 'dnsmasq matches whole suffixes; list the names explicitly for one-label precision.' },
+  NI8306: { severity: 'error', text: 'Rule "{0}" needs the L7 proxy for traffic from CIDR sources, but earlier rule "{1}" also decides traffic to {2}; the proxy path would bypass it.', help: 'Use pod selectors as sources of L7 rules, or make the earlier rule not overlap the L7 destination.' },
+  NI8307: { severity: 'error', text: 'L7 proxy {0} on node "{1}" is down: {2}.', help: 'Install the Debian package {3}; while the proxy is down, the L7-guarded ports stay closed.' },
+  NI8308: { severity: 'warning', text: 'FQDN peer "{0}" of rule "{1}" learns addresses only for {2} and its subdomains; other names ending in {2} stay blocked.', help: 'dnsmasq feeds nft sets by whole DNS labels; list such names as their own FQDN peers.' },
 
   // NI9xxx: usage, I/O, internal
   NI9001: { severity: 'error', text: 'Cannot read {0}: {1}.', help: 'Check that the path exists and is readable.' },

@@ -62,3 +62,9 @@ export function formatSpan(span: Span): string {
 export function formatSpanShort(span: Span): string {
   return `${span.file}:${span.start.line}`;
 }
+
+/** The span of an IR element from its `sources` entry (the IR keeps line/col only, no offsets). */
+export function spanOfSource(ref: { file: string; line: number; col: number; endLine: number; endCol: number } | undefined): Span | undefined {
+  if (!ref) return undefined;
+  return { file: ref.file, start: { line: ref.line, col: ref.col, offset: 0 }, end: { line: ref.endLine, col: ref.endCol, offset: 0 } };
+}

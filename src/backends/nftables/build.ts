@@ -20,6 +20,7 @@
  * Names derive from content (hash of a group id, peer, or chain body), never counters.
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { spanOfSource } from '../../diagnostics/span.js';
 import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../../ir/types.js';
 import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
@@ -77,6 +78,14 @@ function peerText(np: IrNetworkPolicy, peer: IrNetworkPolicy['ingress'][number][
     .join(' or ');
 }
 
+/** Hooks for the L7 proxies of src/backends/l7, which enforce what nftables alone cannot. */
+export interface NodeRulesetOptions {
+  l7?: {
+    /** Name of the DNS-fed set (timeout flag) holding the addresses of an FQDN pattern. */
+    fqdnSet(pattern: string, family: Family): string;
+  };
+}
+
 export class NodeRulesetBuilder {
   readonly ruleset: NftRuleset = { sets: new Map(), chains: new Map() };
   readonly diagnostics: Diagnostic[] = [];
@@ -91,6 +100,7 @@ export class NodeRulesetBuilder {
     private readonly ir: Ir,
     private readonly inventory: Inventory,
     private readonly nodeName: string,
+    private readonly options: NodeRulesetOptions = {},
   ) {
     this.resolver = new SelectorResolver(ir, inventory);
     // Tier order, array order inside a tier (the IR's priority order).
@@ -157,13 +167,16 @@ export class NodeRulesetBuilder {
 
   private checkEnforceable(): void {
     for (const rule of this.rules) {
-      if (rule.l7 && !rule.l4Only && (rule.l7.http.length || rule.l7.kafka.length || rule.l7.dns.length)) {
+      // Kafka has no proxy on the node: an error, never a silent downgrade to the port.
+      if (rule.l7 && !rule.l4Only && rule.l7.kafka.length) this.diagnostics.push(diag('NI8301', spanOfSource(this.ir.sources[rule.id]?.[0]), [TARGET, rule.id.replace(/^rule:/, '')]));
+      if (rule.l7 && !rule.l4Only && !this.options.l7 && (rule.l7.http.length || rule.l7.dns.length)) {
         this.diagnostics.push(diag('NI5001', undefined, [TARGET, 'the L7 clause', rule.id, 'nftables matches L3/L4 only; route the rule through an L7 proxy target or mark it `l4-only`.']));
       }
       const unresolved = new Set(
         this.resolver
           .flatMembers([...rule.from, ...rule.to])
-          .members.filter((m) => m.kind === 'fqdn' || ((m.kind === 'pods' || m.kind === 'service') && m.cluster !== undefined))
+          // FQDN peers are the L7 back end's when it is in use (DNS-fed sets).
+          .members.filter((m) => (m.kind === 'fqdn' && !this.options.l7) || ((m.kind === 'pods' || m.kind === 'service') && m.cluster !== undefined))
           .flatMap((m) => this.resolver.member(m).unresolved),
       );
       for (const what of [...unresolved].sort()) {
@@ -196,6 +209,10 @@ export class NodeRulesetBuilder {
       const name = `${base}_h${family}`;
       if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
       out.push(`${ipKw(family)} ${field} @${name}`);
+    }
+    // Destinations named by DNS: the addresses dnsmasq learnt for them (src/backends/l7).
+    if (this.options.l7 && field === 'daddr') {
+      for (const u of set.unresolved) if (u.startsWith('fqdn ')) out.push(`${ipKw(family)} daddr @${this.options.l7.fqdnSet(u.slice('fqdn '.length), family)}`);
     }
     const ranges = set.ranges.filter((r) => r.family === family);
     if (ranges.length > 0) {

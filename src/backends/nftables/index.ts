@@ -5,14 +5,16 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Ir } from '../../ir/types.js';
 import type { Inventory } from '../../inventory/index.js';
-import { NodeRulesetBuilder } from './build.js';
+import { NodeRulesetBuilder, type NodeRulesetOptions } from './build.js';
 import { nodeHeader, renderScript, type NftRuleset } from './model.js';
 
-export { renderNodeUpdate, type NodeUpdate } from './update.js';
-export type { NftChain, NftRuleset, NftSet } from './model.js';
+export { nodeHeader, renderScript, type NftRuleset, type NftSet, type NftChain } from './model.js';
 
-export function buildNodeRuleset(ir: Ir, inventory: Inventory, nodeName: string): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {
-  return new NodeRulesetBuilder(ir, inventory, nodeName).build();
+export { renderNodeUpdate, type NodeUpdate } from './update.js';
+export type { NodeRulesetOptions } from './build.js';
+
+export function buildNodeRuleset(ir: Ir, inventory: Inventory, nodeName: string, options: NodeRulesetOptions = {}): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {
+  return new NodeRulesetBuilder(ir, inventory, nodeName, options).build();
 }
 
 /** One self-contained script that `nft -f` applies atomically on node `nodeName`. */

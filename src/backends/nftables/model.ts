@@ -5,6 +5,9 @@
  */
 import { familyOf, ipToBigInt } from '../../ir/address.js';
 
+/** Generated names across the node back ends hash content the same way. */
+export { shortHash } from '../../ir/canonical.js';
+
 export const TABLE = 'netintent';
 export const FAMILY = 'inet';
 
@@ -14,6 +17,8 @@ export interface NftSet {
   /** e.g. `ipv4_addr`, `ipv4_addr . inet_proto . inet_service`, `ipv4_addr : verdict`. */
   type: string;
   interval: boolean;
+  /** Default element lifetime (`300s`) for sets filled at run time, e.g. by dnsmasq. */
+  timeout?: string;
   comment: string;
   /** Element texts (`10.0.0.1`, `10.0.0.0/8`, `10.0.0.1 : goto p_ab12`), sorted, unique. */
   elements: string[];
@@ -61,7 +66,8 @@ export function comment(text: string): string {
 
 function renderSet(set: NftSet): string[] {
   const lines = [`\t${set.kind} ${set.name} {`, `\t\ttype ${set.type}`];
-  if (set.interval) lines.push('\t\tflags interval');
+  if (set.interval || set.timeout) lines.push(`\t\tflags ${[set.interval ? 'interval' : '', set.timeout ? 'timeout' : ''].filter(Boolean).join(', ')}`);
+  if (set.timeout) lines.push(`\t\ttimeout ${set.timeout}`);
   lines.push(`\t\t${comment(set.comment)}`);
   if (set.elements.length > 0) lines.push(`\t\telements = { ${set.elements.join(',\n\t\t\t     ')} }`);
   lines.push('\t}');

@@ -1,0 +1,46 @@
+/**
+ * L7 back end: renders (never runs) what a node needs to enforce HTTP and DNS clauses and
+ * FQDN destinations: the HAProxy configuration, the dnsmasq configurations, and the node's
+ * nft script with the steering to them. The node agent's edges (src/node/haproxy.ts,
+ * src/node/dnsmasq.ts) run them. Kafka clauses stay an error (NI8301): no Kafka proxy.
+ */
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Ir } from '../../ir/types.js';
+import type { Inventory } from '../../inventory/index.js';
+import { buildNodeRuleset, nodeHeader, renderScript } from '../nftables/index.js';
+import { renderDnsmasqConfigs, type DnsmasqConfig } from './dnsmasq.js';
+import { renderHaproxyConfig } from './haproxy.js';
+import { addL7ToRuleset } from './nft.js';
+import { fqdnSetName, planNodeL7, type L7Plan } from './plan.js';
+
+export { dnsPatternShape, type DnsPatternShape, type DnsmasqConfig } from './dnsmasq.js';
+export { haproxyWord } from './haproxy.js';
+export { pcreDifference } from './regex.js';
+export { L7_DOWN_SET, FQDN_TIMEOUT } from './nft.js';
+export { fqdnSetName, planNodeL7, type L7Plan, type HttpTarget, type DnsInstance } from './plan.js';
+
+export interface NodeL7Output {
+  /** The node's whole nft script: the nftables back end's ruleset plus the L7 steering. */
+  nftScript: string;
+  /** Absent when no HTTP rule applies on the node. */
+  haproxyConfig?: string;
+  dnsmasq: DnsmasqConfig[];
+  plan: L7Plan;
+  diagnostics: Diagnostic[];
+}
+
+export function renderNodeL7(ir: Ir, inventory: Inventory, nodeName: string): NodeL7Output {
+  const { ruleset, diagnostics } = buildNodeRuleset(ir, inventory, nodeName, { l7: { fqdnSet: fqdnSetName } });
+  const plan = planNodeL7(ir, inventory, nodeName);
+  diagnostics.push(...plan.diagnostics, ...addL7ToRuleset(ir, inventory, ruleset, plan));
+  const haproxy = plan.http.length ? renderHaproxyConfig(ir, plan) : undefined;
+  const dns = renderDnsmasqConfigs(ir, plan);
+  diagnostics.push(...(haproxy?.diagnostics ?? []), ...dns.diagnostics);
+  return {
+    nftScript: renderScript(ruleset, `${nodeHeader(nodeName)}\nWith L7 steering to HAProxy (HTTP) and dnsmasq (DNS, FQDN sets).`),
+    ...(haproxy ? { haproxyConfig: haproxy.config } : {}),
+    dnsmasq: dns.configs,
+    plan,
+    diagnostics,
+  };
+}

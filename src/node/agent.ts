@@ -1,0 +1,274 @@
+/**
+ * The node agent: makes one node match the intents. Order: nftables first (one atomic
+ * transaction, so there is never an allow-all window), then tc, then routes. Remembers
+ * what it applied, so a reconcile changes only the difference (set elements when only
+ * pods churn, tc for the pods whose figures or interface changed) and a drift check can
+ * repair what someone changed behind its back. A failure keeps the last good state.
+ */
+import { diag, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Ir } from '../ir/types.js';
+import type { Inventory } from '../inventory/index.js';
+import { canonicalJson } from '../ir/canonical.js';
+import { applyNftScript } from '../backends/nftables/apply.js';
+import { renderNodeRuleset, renderNodeUpdate, type NftRuleset, type NodeUpdate } from '../backends/nftables/index.js';
+import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
+import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
+import { runTool, type HostOptions } from './exec.js';
+import { listLinks, readNetSnapshot, resolveHostInterfaces } from './interfaces.js';
+import { podInterfaces } from './plan.js';
+import { applyEgressRoutes, findUplink } from './routes.js';
+import { TcEdge, type TcObserved } from './tc.js';
+
+export interface AgentOptions extends HostOptions {
+  node: string;
+  log?: (line: string) => void;
+  /** Active gateway of an egress gateway (health checks); default: the first candidate. */
+  activeGateway?: (gw: EgressPlan['gateways'][number]) => string | undefined;
+}
+
+export interface ApplyReport {
+  ok: boolean;
+  nft: 'full' | 'elements' | 'none' | 'failed';
+  nodeTable: 'applied' | 'none' | 'failed';
+  tc: { applied: string[]; removed: string[]; skipped: string[]; failed: string[] };
+  routes: string[];
+  diagnostics: Diagnostic[];
+  /** Milliseconds per step, for the log and the benchmark. */
+  timings: { prepare: number; nft: number; tc: number; routes: number };
+}
+
+interface AppliedShaping {
+  s: PodShaping;
+  dev: string;
+}
+
+export class NodeAgent {
+  private readonly tcEdge: TcEdge;
+  private irKey: string | undefined;
+  private ir: Ir | undefined;
+  private inventory: Inventory | undefined;
+  /** The nftables model last applied (after an update): the next update is diffed against it, not rebuilt. */
+  private ruleset: NftRuleset | undefined;
+  /** `nft list` of both tables right after the last successful apply (undefined: replace in full next time). */
+  private listings: Promise<{ main: string; own: string } | undefined> = Promise.resolve(undefined);
+  private nodeModel: NodeTableModel | undefined;
+  private tcObserved: TcObserved | undefined;
+  /** `uid|first IP` → host-side interface, as found when the pod was first seen. */
+  private hostIfByPod = new Map<string, string>();
+  private readonly shaped = new Map<string, AppliedShaping>();
+  private cleanedUp = false;
+  private egress: EgressPlan | undefined;
+  private routesKey: string | undefined;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.tcEdge = new TcEdge(opts);
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  private listTable(table: string): Promise<string> {
+    // -s: without counters, so a listing changes only when the rules do.
+    return runTool(['nft', '-s', 'list', 'table', 'inet', table], this.opts).then((r) => (r.ok ? r.stdout : ''));
+  }
+
+  private activeMap(egress: EgressPlan): Map<string, string | undefined> {
+    return new Map(egress.gateways.map((g) => [g.id, this.opts.activeGateway ? this.opts.activeGateway(g) : g.candidates[0]?.node]));
+  }
+
+  async apply(ir: Ir, inventory: Inventory): Promise<ApplyReport> {
+    const node = this.opts.node;
+    const report: ApplyReport = { ok: true, nft: 'none', nodeTable: 'none', tc: { applied: [], removed: [], skipped: [], failed: [] }, routes: [], diagnostics: [], timings: { prepare: 0, nft: 0, tc: 0, routes: 0 } };
+    let mark = performance.now();
+    const lap = (step: keyof ApplyReport['timings']): void => {
+      const now = performance.now();
+      report.timings[step] = now - mark;
+      mark = now;
+    };
+
+    // Pure renders first; the kernel is read once (routes, qdiscs) for all of them.
+    const irKey = canonicalJson(ir);
+    const listings = await this.listings; // the previous apply's listings, taken before anything new is applied
+    const incremental = this.irKey === irKey && this.inventory !== undefined && listings !== undefined;
+    const update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; ruleset?: NftRuleset } = incremental
+      ? renderNodeUpdate(this.inventory!, inventory, ir, node, this.ruleset)
+      : { kind: 'full', ...renderNodeRuleset(ir, inventory, node) };
+    const tc = renderTcPlan(ir, inventory, node);
+    const egress = renderEgressPlan(ir, inventory, node);
+    report.diagnostics.push(...update.diagnostics, ...tc.diagnostics, ...egress.diagnostics);
+    if (hasErrors(report.diagnostics)) return { ...report, ok: false };
+    // What tc holds is read once and then tracked (a drift check or a failure reads it again);
+    // routes are read only for pods not seen before (a pod keeps its veth while its uid and IP stay).
+    const local = inventory.pods.filter((p) => p.nodeName === node && !p.hostNetwork && p.ips.length);
+    const key = (p: (typeof local)[number]): string => `${p.uid}|${p.ips[0]}`;
+    const unknown = local.filter((p) => !this.hostIfByPod.has(key(p)));
+    const [snapshot, observed] = await Promise.all([unknown.length ? readNetSnapshot(this.opts) : undefined, this.tcObserved ?? this.tcEdge.observe()]);
+    this.tcObserved = observed;
+    const found = snapshot ? resolveHostInterfaces(snapshot, unknown.map((p) => p.ips[0]!)) : new Map<string, string>();
+    const byPod = new Map<string, string>();
+    const hostIf = new Map<string, string>();
+    for (const p of local) {
+      const dev = this.hostIfByPod.get(key(p)) ?? found.get(p.ips[0]!);
+      if (dev === undefined) continue;
+      byPod.set(key(p), dev);
+      hostIf.set(p.ips[0]!, dev);
+    }
+    const active = this.activeMap(egress.plan);
+    const nodeModel = buildNodeTable({ egress: egress.plan, active, interfaces: podInterfaces(inventory, node, hostIf) });
+    const nodeUpdate = this.nodeModel && listings ? renderNodeTableUpdate(this.nodeModel, nodeModel) : undefined;
+    const nodeScript = nodeUpdate ?? renderNodeTableModel(nodeModel, node);
+    lap('prepare');
+
+    // 1. nftables: both tables in ONE transaction (element updates when only pods churned,
+    // whole tables otherwise): there is never a moment with only half of it in force.
+    const script = [update.kind === 'none' ? '' : update.script, nodeScript].filter(Boolean).join('\n');
+    if (script) {
+      const r = await applyNftScript(script, this.opts);
+      if (!r.ok) {
+        report.ok = false;
+        report.diagnostics.push(diag('NI8203', undefined, [node, `nft (${update.kind}, table ${NODE_TABLE} ${nodeUpdate === undefined ? 'full' : 'elements'})`, r.stderr.trim()]));
+        this.listings = Promise.resolve(listings);
+        return { ...report, nft: 'failed', nodeTable: 'failed' };
+      }
+      // What the kernel holds now, for the drift check; taken in the background.
+      this.listings = Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE)]).then(([main, own]) => ({ main, own }));
+    } else this.listings = Promise.resolve(listings);
+    report.nft = update.kind;
+    report.nodeTable = nodeScript ? 'applied' : 'none';
+    this.ir = ir;
+    this.irKey = irKey;
+    this.inventory = inventory;
+    this.ruleset = update.ruleset;
+    this.egress = egress.plan;
+    this.nodeModel = nodeModel;
+    this.hostIfByPod = byPod;
+    lap('nft');
+
+    // 2. tc: only pods whose figures or interface changed; a vanished pod is skipped.
+    await this.applyShaping(tc.plan.pods, hostIf, observed, report);
+    lap('tc');
+
+    // 3. Routes and egress IPs.
+    await this.applyRoutes(egress.plan, active, report);
+    lap('routes');
+    return report;
+  }
+
+
+  private async applyShaping(pods: readonly PodShaping[], hostIf: ReadonlyMap<string, string>, o: TcObserved, report: ApplyReport): Promise<void> {
+    const todo: AppliedShaping[] = [];
+    const planned = new Set<string>();
+    for (const s of pods) {
+      const dev = hostIf.get(s.ips[0]!);
+      if (!dev) {
+        report.tc.skipped.push(s.pod);
+        report.diagnostics.push(diag('NI8202', undefined, [s.pod, s.ips[0]!]));
+        continue;
+      }
+      planned.add(dev);
+      const prev = this.shaped.get(s.pod);
+      if (prev && prev.dev === dev && canonicalJson(prev.s) === canonicalJson(s) && this.cleanedUp) continue;
+      todo.push({ s, dev });
+    }
+    // Shaping that is no longer wanted: pods gone or no longer limited; after a restart,
+    // whatever our handles mark on interfaces that are not in the plan.
+    const stale = new Set<string>();
+    for (const [pod, a] of this.shaped) if (!pods.some((s) => s.pod === pod && hostIf.get(s.ips[0]!) === a.dev)) stale.add(a.dev);
+    if (!this.cleanedUp) for (const dev of this.tcEdge.shapedDevices(o)) stale.add(dev);
+    for (const dev of [...stale].filter((d) => !planned.has(d)).sort()) {
+      const r = await this.tcEdge.removeDevice(dev, o);
+      if (r.ok || /Cannot find device/.test(r.error ?? '')) report.tc.removed.push(dev);
+      else report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, `removing shaping from ${dev}`, r.error ?? '']));
+    }
+    for (const [pod, a] of this.shaped) if (!planned.has(a.dev) || !pods.some((s) => s.pod === pod)) this.shaped.delete(pod);
+    this.cleanedUp = true;
+
+    const results = await this.tcEdge.applyPods(todo, o);
+    const anyFailed = todo.some(({ dev }) => !results.get(dev)!.ok);
+    const links = anyFailed ? await listLinks(this.opts) : new Set<string>();
+    const missing = new Set(todo.flatMap(({ dev }) => results.get(dev)!.missing));
+    for (const k of [...missing].sort()) report.diagnostics.push(diag('NI8204', undefined, [this.opts.node, k, k === 'netem' ? 'latency, jitter and loss are not applied' : 'a TBF holding at most 10 ms is the leaf queue instead']));
+    for (const { s, dev } of todo) {
+      const r = results.get(dev)!;
+      if (r.ok) {
+        this.shaped.set(s.pod, { s, dev });
+        report.tc.applied.push(s.pod);
+        continue;
+      }
+      if (!links.has(dev)) {
+        report.tc.skipped.push(s.pod); // the pod went away while we applied: not an error
+        this.shaped.delete(s.pod);
+        this.tcObserved = undefined;
+        for (const [k, d] of this.hostIfByPod) if (d === dev) this.hostIfByPod.delete(k);
+        continue;
+      }
+      report.ok = false;
+      this.tcObserved = undefined;
+      report.tc.failed.push(s.pod);
+      report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, `tc for pod ${s.pod} on ${dev}`, r.error ?? 'unknown error']));
+      // Back to the last good figures for this pod (or to no shaping at all).
+      const prev = this.shaped.get(s.pod);
+      const o2 = await this.tcEdge.observe();
+      if (prev && prev.dev === dev) await this.tcEdge.applyPod(prev.s, dev, o2);
+      else await this.tcEdge.removeDevice(dev, o2);
+    }
+  }
+
+  private async applyRoutes(egress: EgressPlan, active: ReadonlyMap<string, string | undefined>, report: ApplyReport): Promise<void> {
+    const want = renderEgressRoutes(egress, active);
+    // Unchanged since the last successful apply: nothing to ask the kernel (drift checks clear this).
+    const key = canonicalJson(want);
+    if (key === this.routesKey) return;
+    const nodeAddrs = this.inventory?.nodes.find((n) => n.name === this.opts.node)?.addresses ?? [];
+    const uplink = want.addresses.length ? await findUplink(nodeAddrs, this.opts) : undefined;
+    const r = await applyEgressRoutes(want, uplink, this.opts);
+    report.routes.push(...r.changes);
+    if (r.errors.length === 0) this.routesKey = key;
+    for (const e of r.errors) {
+      report.ok = false;
+      report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, 'routing', e]));
+    }
+  }
+
+  /** Re-decides the active gateways (after a health change) and applies what follows. */
+  async gatewaysChanged(): Promise<ApplyReport | undefined> {
+    if (!this.ir || !this.inventory) return undefined;
+    return this.apply(this.ir, this.inventory); // the active gateways are read afresh
+  }
+
+  /**
+   * Compares the kernel with what was applied and repairs the difference: both nft
+   * tables, every shaped pod, the routes. Returns what it repaired.
+   */
+  async checkDrift(): Promise<{ repaired: string[]; report?: ApplyReport }> {
+    if (!this.ir || !this.inventory) return { repaired: [] };
+    const repaired: string[] = [];
+    const [main, own, applied] = await Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE), this.listings]);
+    if (main !== applied?.main) repaired.push('table inet netintent');
+    if (own !== applied?.own) repaired.push(`table inet ${NODE_TABLE}`);
+    // Either table changed behind our back: replace both in full.
+    if (repaired.length) this.listings = Promise.resolve(undefined);
+    this.routesKey = undefined;
+    this.tcObserved = undefined;
+    this.hostIfByPod = new Map();
+    for (const dev of await this.tcEdge.drifted([...this.shaped.values()])) {
+      repaired.push(`tc on ${dev}`);
+      for (const [pod, a] of this.shaped) if (a.dev === dev) this.shaped.delete(pod);
+    }
+    const report = await this.apply(this.ir, this.inventory);
+    repaired.push(...report.routes.filter((r) => !r.startsWith('arping')).map((r) => `route: ${r}`));
+    if (repaired.length) this.log(`drift repaired: ${repaired.join('; ')}`);
+    return { repaired, report };
+  }
+
+  /** Gives up the egress IPs this node holds (on shutdown); rules and routes stay. */
+  async releaseEgressIps(): Promise<void> {
+    if (!this.egress) return;
+    await applyEgressRoutes({ ...renderEgressRoutes(this.egress, this.activeMap(this.egress)), addresses: [] }, undefined, this.opts);
+  }
+
+  get egressPlan(): EgressPlan | undefined {
+    return this.egress;
+  }
+}

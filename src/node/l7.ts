@@ -1,0 +1,138 @@
+/**
+ * Edge: the L7 proxies of one node. Applies the node script from src/backends/l7, runs
+ * HAProxy and the dnsmasq instances, and keeps L7-guarded ports closed while their proxy
+ * is down: the proxy ports go into the nft set `l7_down` (dropped) until it is back.
+ * Every outage is reported as NI8307.
+ */
+import { mkdir } from 'node:fs/promises';
+import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { applyNftScript } from '../backends/nftables/apply.js';
+import { FAMILY as NFT_FAMILY, TABLE as NFT_TABLE } from '../backends/nftables/model.js';
+import { L7_DOWN_SET, type NodeL7Output } from '../backends/l7/index.js';
+import { HaproxyProxy } from './haproxy.js';
+import { DnsmasqProxy } from './dnsmasq.js';
+import type { ProxyState } from './supervise.js';
+
+export interface NodeL7Options {
+  node: string;
+  /** Working directory for configurations and sockets. */
+  dir: string;
+  netns?: string;
+  haproxyBin?: string;
+  dnsmasqBin?: string;
+  /** Outages (NI8307) and other runtime diagnostics. */
+  report?(d: Diagnostic): void;
+}
+
+export class NodeL7Proxies {
+  haproxy: HaproxyProxy | undefined;
+  readonly dnsmasq = new Map<string, { proxy: DnsmasqProxy; config: string }>();
+  /** Proxy ports currently closed in @l7_down. */
+  private readonly closed = new Set<number>();
+  /** Serialises set updates: state changes arrive from several processes at once. */
+  private nftQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: NodeL7Options) {}
+
+  private nft(script: string): Promise<void> {
+    const run = this.nftQueue.then(async () => {
+      const r = await applyNftScript(script, this.opts.netns ? { netns: this.opts.netns } : {});
+      if (!r.ok) throw new Error(`nft: ${r.stderr.trim()}`);
+    });
+    this.nftQueue = run.catch(() => {});
+    return run;
+  }
+
+  private setClosed(ports: number[], closed: boolean): Promise<void> {
+    const change = ports.filter((p) => this.closed.has(p) !== closed);
+    if (change.length === 0) return Promise.resolve();
+    for (const p of change) if (closed) this.closed.add(p);
+    else this.closed.delete(p);
+    return this.nft(`${closed ? 'add' : 'delete'} element ${NFT_FAMILY} ${NFT_TABLE} ${L7_DOWN_SET} { ${change.join(', ')} }\n`);
+  }
+
+  private watcher(what: string, pkg: string, ports: () => number[]): (state: ProxyState, detail: string) => void {
+    return (state, detail) => {
+      if (state === 'down') {
+        this.opts.report?.(diag('NI8307', undefined, [what, this.opts.node, detail, pkg]));
+        void this.setClosed(ports(), true).catch((e: Error) => this.opts.report?.(diag('NI9004', undefined, [e.message])));
+      } else if (state === 'up') {
+        void this.setClosed(ports(), false).catch((e: Error) => this.opts.report?.(diag('NI9004', undefined, [e.message])));
+      }
+    };
+  }
+
+  /**
+   * Applies a rendered node output: the nft script first (a fresh table: every proxy port
+   * starts closed until its proxy answers), then the proxies (started, reloaded or stopped).
+   */
+  async apply(out: NodeL7Output): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true });
+    const httpPorts = out.plan.http.map((t) => t.proxyPort);
+    const allPorts = [...httpPorts, ...out.plan.dns.map((d) => d.proxyPort)];
+    const up = new Set<number>([...(this.haproxy?.state === 'up' ? httpPorts : []), ...out.plan.dns.filter((d) => this.dnsmasq.get(d.name)?.proxy.state === 'up').map((d) => d.proxyPort)]);
+    this.closed.clear();
+    await this.nft(out.nftScript);
+    await this.setClosed(allPorts.filter((p) => !up.has(p)), true);
+
+    if (out.haproxyConfig) {
+      if (!this.haproxy) {
+        this.haproxy = new HaproxyProxy({ dir: this.opts.dir, ...(this.opts.netns ? { netns: this.opts.netns } : {}), ...(this.opts.haproxyBin ? { bin: this.opts.haproxyBin } : {}), onState: this.watcher('haproxy', 'haproxy', () => httpPorts) });
+        await this.reportFailure('haproxy', 'haproxy', this.haproxy.start(out.haproxyConfig));
+      } else await this.haproxy.reload(out.haproxyConfig);
+      await this.setClosed(httpPorts, false);
+    } else if (this.haproxy) {
+      await this.haproxy.stop();
+      this.haproxy = undefined;
+    }
+
+    const wanted = new Map(out.dnsmasq.map((c) => [c.instance, c]));
+    for (const [name, running] of this.dnsmasq) {
+      if (wanted.has(name)) continue;
+      await running.proxy.stop();
+      this.dnsmasq.delete(name);
+    }
+    for (const c of out.dnsmasq) {
+      const running = this.dnsmasq.get(c.instance);
+      if (running && running.config === c.config) continue;
+      if (running) await running.proxy.restart(c.config);
+      else {
+        const proxy = new DnsmasqProxy({
+          dir: this.opts.dir,
+          instance: c.instance,
+          address: out.plan.nodeIp,
+          port: c.port,
+          ...(this.opts.netns ? { netns: this.opts.netns } : {}),
+          ...(this.opts.dnsmasqBin ? { bin: this.opts.dnsmasqBin } : {}),
+          onState: this.watcher(`dnsmasq ${c.instance}`, 'dnsmasq-base', () => [c.port]),
+        });
+        this.dnsmasq.set(c.instance, { proxy, config: c.config });
+        await this.reportFailure(`dnsmasq ${c.instance}`, 'dnsmasq-base', proxy.start(c.config));
+      }
+      this.dnsmasq.get(c.instance)!.config = c.config;
+      await this.setClosed([c.port], false);
+    }
+  }
+
+  /** A proxy that cannot start is reported (its ports stay closed) and the error passed on. */
+  private async reportFailure(what: string, pkg: string, start: Promise<void>): Promise<void> {
+    try {
+      await start;
+    } catch (e) {
+      this.opts.report?.(diag('NI8307', undefined, [what, this.opts.node, (e as Error).message, pkg]));
+      throw e;
+    }
+  }
+
+  /** Ports currently held closed because their proxy is down. */
+  closedPorts(): number[] {
+    return [...this.closed].sort((a, b) => a - b);
+  }
+
+  async stop(): Promise<void> {
+    await this.haproxy?.stop();
+    for (const { proxy } of this.dnsmasq.values()) await proxy.stop();
+    this.haproxy = undefined;
+    this.dnsmasq.clear();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `node run`: the reconcile loop. Watches the inventory file (and the intent files),
+ * applies only the difference after a change, probes the egress gateways, and checks for
+ * drift every `intervalS`. All work is serialised: one reconcile at a time.
+ */
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Server } from 'node:net';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { loadInventory, type Inventory } from '../inventory/index.js';
+import type { Ir } from '../ir/types.js';
+import { canonicalJson } from '../ir/canonical.js';
+import { compileFiles, findIntentFiles } from '../sources/index.js';
+import { renderEgressPlan } from '../backends/egress/index.js';
+import { NodeAgent, type ApplyReport } from './agent.js';
+import { GatewayHealth, startHealthServer } from './health.js';
+
+export interface RunOptions {
+  paths: string[];
+  inventoryFile: string;
+  node: string;
+  cwd: string;
+  /** Seconds between drift checks. */
+  intervalS: number;
+  healthPort: number;
+  /** Milliseconds between gateway probes; a gateway is down after 2 missed probes. */
+  probeMs?: number;
+  log: (line: string) => void;
+  report: (diags: readonly Diagnostic[]) => void;
+}
+
+export function summary(r: ApplyReport): string {
+  const tc = r.tc;
+  return [`nft ${r.nft}`, `node table ${r.nodeTable}`, `tc applied ${tc.applied.length} removed ${tc.removed.length} skipped ${tc.skipped.length} failed ${tc.failed.length}`, `routes ${r.routes.length} changed`, r.ok ? 'ok' : 'FAILED (last good state kept)'].join(', ');
+}
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+  /** Resolves when the first reconcile has finished. */
+  ready: Promise<void>;
+}
+
+export async function startAgentLoop(opts: RunOptions): Promise<RunningAgent> {
+  const probeMs = opts.probeMs ?? 1000;
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = queue.then(task, task);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const health = new GatewayHealth({ self: opts.node, port: opts.healthPort, intervalMs: probeMs, timeoutMs: Math.min(probeMs, 500), failAfter: 2 }, () => {
+    opts.log(`gateway health changed: re-routing`);
+    void serial(async () => logReport('gateways', await agent.gatewaysChanged()));
+  });
+  const agent = new NodeAgent({ node: opts.node, log: opts.log, activeGateway: (gw) => health.active(gw.candidates) });
+  let server: Server | undefined;
+  if (opts.healthPort > 0) server = await startHealthServer(opts.healthPort);
+
+  let irKey = '';
+  let invText = '';
+  let ir: Ir | undefined;
+  let inventory: Inventory | undefined;
+
+  function logReport(what: string, r: ApplyReport | undefined, ms?: number): void {
+    if (!r) return;
+    if (r.diagnostics.length) opts.report(r.diagnostics);
+    opts.log(`${what}: ${summary(r)}${ms !== undefined ? ` in ${ms.toFixed(1)} ms` : ''}`);
+    const candidates = agent.egressPlan?.gateways.flatMap((g) => g.candidates) ?? [];
+    health.watch(candidates);
+  }
+
+  /** Re-reads inputs; reconciles only when the IR or the inventory changed (or `force`). */
+  const reconcile = (why: string, force = false): Promise<void> =>
+    serial(async () => {
+      const compiled = compileFiles(opts.paths, opts.cwd);
+      let text: string;
+      try {
+        text = readFileSync(resolve(opts.cwd, opts.inventoryFile), 'utf8');
+      } catch (e) {
+        opts.log(`cannot read ${opts.inventoryFile}: ${(e as Error).message}; keeping the last good state`);
+        return;
+      }
+      const inv = text === invText && inventory ? { inventory, diagnostics: [] } : loadInventory(opts.inventoryFile, text);
+      const diags = [...compiled.diagnostics, ...inv.diagnostics];
+      if (!compiled.ir || hasErrors(diags)) {
+        opts.report(diags);
+        opts.log(`inputs have errors; keeping the last good state`);
+        return;
+      }
+      const key = canonicalJson(compiled.ir);
+      if (!force && key === irKey && text === invText) return;
+      ir = compiled.ir;
+      inventory = inv.inventory;
+      const t0 = performance.now();
+      await health.prime(renderEgressPlan(ir, inventory, opts.node).plan.gateways.flatMap((g) => g.candidates));
+      const r = await agent.apply(ir, inventory);
+      if (r.ok) {
+        irKey = key;
+        invText = text;
+      }
+      logReport(why, r, performance.now() - t0);
+    });
+
+  const ready = reconcile('startup', true);
+  const watched = [opts.inventoryFile, ...findIntentFiles(opts.paths, opts.cwd).files].map((f) => resolve(opts.cwd, f));
+  for (const f of watched) watchFile(f, { interval: 300 }, () => void reconcile(`change of ${f}`));
+  const drift = setInterval(() => {
+    void serial(async () => {
+      const { repaired, report } = await agent.checkDrift();
+      if (repaired.length && report) logReport('drift check', report);
+    });
+    void reconcile('periodic');
+  }, opts.intervalS * 1000);
+
+  return {
+    ready,
+    async stop(): Promise<void> {
+      clearInterval(drift);
+      for (const f of watched) unwatchFile(f);
+      health.stop();
+      await serial(async () => {
+        // Enforcement stays (tables, qdiscs, routes survive a restart), but an egress IP
+        // must not stay on a node whose agent no longer answers health probes: the next
+        // gateway takes it over.
+        await agent.releaseEgressIps();
+      });
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    },
+  };
+}
