@@ -81,6 +81,26 @@ export const messages = {
   NI6003: { severity: 'error', text: 'Unknown node "{0}".', help: 'Nodes in the inventory: {1}.' },
   NI6004: { severity: 'warning', text: 'Pod {0}: unreadable network-status annotation: {1}.', help: 'The annotation k8s.v1.cni.cncf.io/network-status must be a JSON list.' },
 
+  // NI7xxx: admission (webhook and `netintent admit`); {0} is the object, {1} the field path
+  NI7001: { severity: 'error', text: 'Pod {0}: {1} asks for host access, but tenant "{2}" (isolation {3}, {4}) does not allow it.', help: 'Remove {1}, or add `allow host-access` to tenant "{2}" in {4}.' },
+  NI7002: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, outside the pools of tenant "{3}" ({4}).', help: 'Use an address from {5}, or drop the annotation and let the IPAM choose.' },
+  NI7003: { severity: 'error', text: 'Pod {0}: {1} names pool "{2}", which is not a pool of tenant "{3}" ({4}).', help: 'Use one of the tenant pools: {5}.' },
+  NI7004: { severity: 'error', text: 'Pod {0}: {1} names pool "{2}", which no intent declares.', help: 'Declared pools: {3}.' },
+  NI7005: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, which the intents give to {3} ({4}).', help: 'Pick an address no intent gives to another workload, or drop the annotation.' },
+  NI7006: { severity: 'error', text: 'Pod {0}: {1} names pool "{2}", which the intents reserve for {3} ({4}).', help: 'Only pods of {3} draw from this pool; drop the annotation.' },
+  NI7007: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, but the intents give this pod {3} ({4}).', help: 'Drop the annotation: the mutating webhook sets the address from the intents.' },
+  NI7008: { severity: 'error', text: 'Pod {0}: {1} is not a valid address request: {2}.', help: 'Write the addresses as the annotation expects (comma list, or a JSON list for Calico).' },
+  NI7009: { severity: 'error', text: 'Pod {0}: {1} is "{2}": {3}.', help: 'Write a bit rate as a Kubernetes quantity between 1k and 1P, e.g. 500k, 10M, 1G.' },
+  NI7010: { severity: 'error', text: 'Pod {0}: {1} is {2}, above the {3} cap {4} of tenant "{5}" ({6}).', help: 'Lower it to {4} or less, or raise the cap in {6}.' },
+  NI7011: { severity: 'error', text: 'Pod {0}: {1} attaches network "{2}", which belongs to tenant "{3}" ({4}).', help: 'Attach only networks of the pod\'s own tenant ({5}).' },
+  NI7012: { severity: 'error', text: 'Pod {0}: {1} is not a valid network selection: {2}.', help: 'Write a comma list of [NAMESPACE/]NAME[@INTERFACE] or a JSON list of {"name": ...} objects.' },
+  NI7013: { severity: 'error', text: 'NetworkPolicy {0}: {1} selects namespaces outside strict tenant "{2}" ({3}): {4}.', help: 'Strict isolation cannot be reopened by a NetworkPolicy: select only namespaces of tenant "{2}", or change its isolation in {3}.' },
+  NI7014: { severity: 'error', text: 'IntentSet {0} does not compile: {1}.', help: 'Run `netintent check` on the IntentSet and fix the errors it lists.' },
+  NI7015: { severity: 'warning', text: 'netintent does not review {0} objects; allowed unchanged.', help: 'Remove {0} from the webhook rules.' },
+  NI7016: { severity: 'warning', text: 'IntentSet {0} was not checked: this webhook runs without the intent compiler.', help: 'Run `netintent check` on it before applying.' },
+  NI7017: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, which pool "{3}" reserves ({4}).', help: 'Reserved addresses are never handed out; pick another address of the pool.' },
+  NI7018: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, in pool "{3}" of tenant "{4}" ({5}), but the pod is in no tenant.', help: 'Only pods in the namespaces of tenant "{4}" may use its pools; pick a shared address or move the pod.' },
+
   // NI8xxx: node agent and IPAM runtime
   // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)
   NI8101: { severity: 'error', text: 'Pool "{0}" exhausted: {1} of {2} addresses leased by {3}.', help: 'Grow the pool, lower the replica count, or run `netintent ipam gc` to release leaks.' },

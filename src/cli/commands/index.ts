@@ -8,6 +8,7 @@ import { registerImport } from './import.js';
 import { registerIpam } from './ipam.js';
 import { registerNode } from './node.js';
 import { registerReport } from './report.js';
+import { registerAdmit, registerWebhook } from './webhook.js';
 
 /** Every CLI command, in help order. */
 export const commandModules: CommandModule[] = [
@@ -19,6 +20,8 @@ export const commandModules: CommandModule[] = [
   registerMatrix,
   registerDiff,
   registerReport,
+  registerAdmit,
+  registerWebhook,
   registerNode,
   registerIpam,
 ];
