@@ -193,7 +193,7 @@ Compiled for \`node-0\` (pods spread evenly over the nodes). Compile = \`renderN
 RSS = process RSS after it (Δ from before). nft -f = applying the script in a fresh network namespace; re-apply = the same
 script again (atomic replace of the table). Churn = 100 pods of node-0 replaced: \`renderNodeUpdate\` (given the applied model) then \`nft -f\` of its script.
 
-Machine: ${os.cpus().length} × ${cpu}, shared; Node ${process.version}; ${nftVersion}.
+Machine: ${os.cpus().length} × ${cpu}, shared (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} when the run ended: times are upper bounds); Node ${process.version}; ${nftVersion}.
 
 ${header}
 |${header.split('|').slice(1, -1).map(() => '---').join('|')}|

@@ -11,8 +11,9 @@ import { vocabulary as lexer, terminals } from '../../../grammar/lexer.js';
 import * as b from './build.js';
 
 const {
-  bareName, addressWord, numberWord, quantityWord, portWord, icmpWord,
-  protocolSlashWord, methodWord, namespacedWord, namespacedString,
+  nameToken, keyToken, plainNameToken, pathToken, letValueToken, l7Token, addressToken, numberToken,
+  rateToken, durationToken, percentToken, portWord, icmpWord, protocolSlashWord, methodWord,
+  namespacedToken, actionWord, tierWord, isolationWord, directionWord, workloadWord, kafkaRoleToken,
 } = terminals;
 %}
 
@@ -36,56 +37,37 @@ statement -> include                       {% id %}
 
 # ---------------------------------------------------------------- include, let
 
-include -> "include" %string               {% b.include %}
-  | "include" %bareName                    {% b.include %}
+include -> "include" %pathToken            {% b.include %}
 
-let -> "let" %bareName "=" letValue        {% b.letStatement %}
-letValue -> %bareName                      {% id %}
-  | %string                                {% id %}
+let -> "let" %plainNameToken "=" %letValueToken                {% b.letStatement %}
 
 # ---------------------------------------------------------------- values
 
-name -> %bareName                          {% b.leaf %}
-  | %string                                {% b.leaf %}
-  | %ref                                   {% b.nameRef %}
+name -> %nameToken                         {% b.name %}
 nameList -> name                           {% b.one %}
   | nameList "," name                      {% b.more %}
 
 # Label values, FQDNs: names, strings or numbers.
-text -> %bareName                          {% b.leaf %}
-  | %string                                {% b.leaf %}
-  | %ref                                   {% b.textRef %}
+text -> %nameToken                         {% b.text %}
 textList -> text                           {% b.one %}
   | textList "," text                      {% b.more %}
 
 # L7 values are always quoted (they are paths, patterns, topics).
-l7Text -> %string                          {% b.leaf %}
-  | %ref                                   {% b.textRef %}
+l7Text -> %l7Token                         {% b.text %}
 
-address -> %addressWord                    {% b.leaf %}
-  | %string                                {% b.leaf %}
-  | %ref                                   {% b.addressRef %}
+address -> %addressToken                   {% b.address %}
 addressList -> address                     {% b.one %}
   | addressList "," address                {% b.more %}
 
-range -> %addressWord                      {% b.range %}
-  | %string                                {% b.range %}
-  | %ref                                   {% b.range %}
+range -> %addressToken                     {% b.range %}
 rangeList -> range                         {% b.one %}
   | rangeList "," range                    {% b.more %}
 
-number -> %numberWord                      {% b.number %}
-  | %ref                                   {% b.number %}
-
-rate -> %quantityWord                      {% b.rate %}
-  | %ref                                   {% b.rate %}
-duration -> %quantityWord                  {% b.duration %}
-  | %ref                                   {% b.duration %}
-percent -> %quantityWord                   {% b.percent %}
-  | %ref                                   {% b.percent %}
-
-namespaced -> %namespacedWord              {% b.namespaced %}
-  | %namespacedString                      {% b.namespaced %}
+number -> %numberToken                     {% b.number %}
+rate -> %rateToken                         {% b.rate %}
+duration -> %durationToken                 {% b.duration %}
+percent -> %percentToken                   {% b.percent %}
+namespaced -> %namespacedToken             {% b.namespaced %}
 
 # ---------------------------------------------------------------- selectors
 
@@ -99,8 +81,7 @@ term -> key "=" text                       {% b.term('eq') %}
   | key "notin" "(" textList ")"           {% b.term('notin') %}
   | key                                    {% b.term('exists') %}
   | "!" key                                {% b.term('notexists') %}
-key -> %bareName                           {% b.leaf %}
-  | %string                                {% b.leaf %}
+key -> %keyToken                           {% b.leaf %}
 
 # `where k = v, …` or `all`: namespace and node selectors.
 whereSelector -> "where" terms             {% b.whereSelector %}
@@ -125,19 +106,20 @@ exceptList -> null                         {% b.nil %}
 fqdnMember -> "fqdn" text                  {% b.fqdnMember %}
 serviceMember -> "service" namespaced inCluster               {% b.serviceMember %}
 
-inlineMember -> podsMember                 {% id %}
+member -> podsMember                       {% id %}
   | cidrMember                             {% id %}
   | fqdnMember                             {% id %}
   | serviceMember                          {% id %}
-
-member -> inlineMember                     {% id %}
   | "group" name                           {% b.groupMember %}
 
 peers -> peer                              {% b.one %}
   | peers "or" peer                        {% b.more %}
 peer -> "any"                              {% b.anyPeer %}
   | name                                   {% b.groupPeer %}
-  | inlineMember                           {% b.inlinePeer %}
+  | podsMember                             {% b.inlinePeer %}
+  | cidrMember                             {% b.inlinePeer %}
+  | fqdnMember                             {% b.inlinePeer %}
+  | serviceMember                          {% b.inlinePeer %}
 
 # ---------------------------------------------------------------- ports and L7
 
@@ -175,9 +157,7 @@ httpHeader -> "header" l7Text              {% b.httpHeader %}
 kafkaRules -> null                         {% b.nil %}
   | kafkaRules kafkaRule                   {% b.snoc %}
 kafkaRule -> kafkaRole kafkaApiKey kafkaTopic kafkaClientId   {% b.kafkaRule %}
-kafkaRole -> "produce"                     {% b.leaf %}
-  | "consume"                              {% b.leaf %}
-  | %string                                {% b.leaf %}
+kafkaRole -> %kafkaRoleToken              {% b.leaf %}
   | "*"                                    {% b.wildcard %}
 kafkaApiKey -> null                        {% b.nil %}
   | "api-key" l7Text                       {% b.second %}
@@ -204,16 +184,13 @@ tenantItems -> null                        {% b.nil %}
   | tenantItems tenantItem                 {% b.snoc %}
 tenantItem -> "namespaces" nameList        {% b.item('namespaceNames') %}
   | "namespaces" whereSelector             {% b.item('namespaceSelector') %}
-  | "isolation" isolation                  {% b.item('isolation') %}
+  | "isolation" %isolationWord            {% b.item('isolation') %}
   | "pool" rangeList                       {% b.item('pools') %}
   | "cap" "ingress" rate                   {% b.cap %}
   | "cap" "egress" rate                    {% b.cap %}
   | "cap" "ingress" rate "egress" rate     {% b.cap %}
   | "networks" nameList                    {% b.item('networks') %}
   | "allow" "host-access"                  {% b.item('hostAccess') %}
-isolation -> "strict"                      {% id %}
-  | "default"                              {% id %}
-  | "none"                                 {% id %}
 
 group -> "group" name "{" members "}"      {% b.group %}
 members -> null                            {% b.nil %}
@@ -221,20 +198,12 @@ members -> null                            {% b.nil %}
 
 policy -> "policy" name policyTier policyPriority "{" rules "}"  {% b.policy %}
 policyTier -> null                         {% b.nil %}
-  | "tier" tier                            {% b.second %}
-tier -> "admin"                            {% id %}
-  | "tenant"                               {% id %}
-  | "application"                          {% id %}
-  | "baseline"                             {% id %}
+  | "tier" %tierWord                       {% b.second %}
 policyPriority -> null                     {% b.nil %}
   | "priority" number                      {% b.second %}
 rules -> null                              {% b.nil %}
   | rules rule                             {% b.snoc %}
-rule -> action peers "->" peers portClause l7Clause logFlag l4OnlyFlag  {% b.rule %}
-action -> "allow"                          {% id %}
-  | "deny"                                 {% id %}
-  | "reject"                               {% id %}
-  | "pass"                                 {% id %}
+rule -> %actionWord peers "->" peers portClause l7Clause logFlag l4OnlyFlag  {% b.rule %}
 logFlag -> null                            {% b.nil %}
   | "log"                                  {% id %}
 l4OnlyFlag -> null                         {% b.nil %}
@@ -243,8 +212,7 @@ l4OnlyFlag -> null                         {% b.nil %}
 fixedIp -> "fixed-ip" namespaced addressList                  {% b.fixedIp %}
 
 pool -> "pool" name workload rangeList poolReserve            {% b.pool %}
-workload -> "deployment" namespaced        {% b.workload %}
-  | "statefulset" namespaced               {% b.workload %}
+workload -> %workloadWord namespaced        {% b.workload %}
 poolReserve -> null                        {% b.nil %}
   | "reserve" addressList                  {% b.second %}
 
@@ -274,10 +242,8 @@ netpolItem -> "select" selector            {% b.item('select') %}
   | "types" policyTypes                    {% b.item('types') %}
   | "ingress" netpolFrom portClause        {% b.netpolRule('ingress') %}
   | "egress" netpolTo portClause           {% b.netpolRule('egress') %}
-policyTypes -> policyType                  {% b.one %}
-  | policyTypes "," policyType             {% b.more %}
-policyType -> "ingress"                    {% id %}
-  | "egress"                               {% id %}
+policyTypes -> %directionWord              {% b.one %}
+  | policyTypes "," %directionWord         {% b.more %}
 netpolFrom -> null                         {% b.nil %}
   | "from" netpolPeers                     {% b.second %}
 netpolTo -> null                           {% b.nil %}

@@ -139,16 +139,12 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
 /** A grammar terminal decided by a predicate; `description` names it in error messages. */
 export interface TokenTest {
   test: (token: Token) => boolean;
-  description: string;
+  /** What to call it in "expected …"; a keyword set lists its keywords. */
+  description: string | readonly string[];
 }
 
-const wordTest = (description: string, ok: (text: string) => boolean): TokenTest => ({
-  description,
-  test: (t) => t.type === 'word' && ok(t.text),
-});
-
-export const ADDRESS = /^[0-9A-Fa-f:][0-9A-Fa-f:./-]*$/;
-export const PORT_SPEC = /^(?:(?:tcp|udp|sctp)(?:\/[A-Za-z0-9][A-Za-z0-9-]*)?|icmp|icmpv6|any)$/;
+const ADDRESS = /^[0-9A-Fa-f:][0-9A-Fa-f:./-]*$/;
+const PORT_SPEC = /^(?:(?:tcp|udp|sctp)(?:\/[A-Za-z0-9][A-Za-z0-9-]*)?|icmp|icmpv6|any)$/;
 export const HTTP_METHOD = /^[A-Z][A-Z0-9_-]*$/;
 
 export function isBareName(text: string): boolean {
@@ -164,22 +160,55 @@ export function isNamespacedName(text: string): boolean {
   return slash > 0 && slash < text.length - 1 && text.indexOf('/', slash + 1) < 0;
 }
 
+const isWord = (t: Token, ok: (text: string) => boolean): boolean => t.type === 'word' && ok(t.text);
+const isStringOrName = (t: Token): boolean => t.type === 'string' || isWord(t, isBareName);
+/** One of a few keywords, listed one by one in "expected …" messages. */
+const keywordSet = (...words: string[]): TokenTest => {
+  const set = new Set(words);
+  return { description: words.map((w) => JSON.stringify(w)), test: (t) => isWord(t, (s) => set.has(s)) };
+};
+const kafkaRole = keywordSet('produce', 'consume');
+const isQuantity = (t: Token): boolean => t.type === 'ref' || isWord(t, (s) => /^[0-9]/.test(s));
+
 /**
- * Predicate terminals, referenced from the grammar as `%bareName` etc. The `vocabulary`
- * below answers `has()` only for real token types, so nearleyc falls back to these.
+ * Predicate terminals, referenced from the grammar as `%nameToken` etc. (the `vocabulary`
+ * below answers `has()` only for real token types, so nearleyc falls back to these).
+ * Each accepts every token form of one kind of value, `$name` references included: one
+ * terminal instead of a nonterminal with alternatives keeps the Earley sets small.
  */
 export const terminals = {
-  bareName: wordTest('name', isBareName),
-  addressWord: wordTest('address', isAddressWord),
-  numberWord: wordTest('number', (s) => /^[0-9]+$/.test(s)),
+  nameToken: {
+    description: 'name',
+    test: (t: Token) => t.type === 'ref' || isStringOrName(t),
+  },
+  keyToken: { description: 'label key', test: isStringOrName },
+  plainNameToken: { description: 'name', test: (t: Token) => isWord(t, isBareName) },
+  pathToken: { description: 'path', test: isStringOrName },
+  letValueToken: { description: 'value', test: isStringOrName },
+  l7Token: { description: 'string', test: (t: Token) => t.type === 'string' || t.type === 'ref' },
+  addressToken: {
+    description: 'address',
+    test: (t: Token) => t.type === 'string' || t.type === 'ref' || isWord(t, isAddressWord),
+  },
+  numberToken: { description: 'number', test: (t: Token) => t.type === 'ref' || isWord(t, (s) => /^[0-9]+$/.test(s)) },
   /** Units are checked after parsing (NI4004/NI4005), so any digit-led word is accepted here. */
-  quantityWord: wordTest('quantity (e.g. 10M, 50ms, 1%)', (s) => /^[0-9]/.test(s)),
-  portWord: wordTest('port (e.g. tcp/80)', (s) => PORT_SPEC.test(s)),
-  icmpWord: wordTest('"icmp"', (s) => s === 'icmp' || s === 'icmpv6'),
-  protocolSlashWord: wordTest('port (e.g. tcp/80)', (s) => /^(?:tcp|udp|sctp)\/$/.test(s)),
-  methodWord: wordTest('HTTP method', (s) => HTTP_METHOD.test(s)),
-  namespacedWord: wordTest('namespace/name', isNamespacedName),
-  namespacedString: { description: 'namespace/name', test: (t: Token) => t.type === 'string' && isNamespacedName(t.value) },
+  rateToken: { description: 'rate (e.g. 10M)', test: isQuantity },
+  durationToken: { description: 'duration (e.g. 50ms)', test: isQuantity },
+  percentToken: { description: 'percentage (e.g. 1%)', test: isQuantity },
+  portWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => PORT_SPEC.test(s)) },
+  icmpWord: keywordSet('icmp', 'icmpv6'),
+  protocolSlashWord: { description: 'port (e.g. tcp/80)', test: (t: Token) => isWord(t, (s) => /^(?:tcp|udp|sctp)\/$/.test(s)) },
+  methodWord: { description: 'HTTP method', test: (t: Token) => isWord(t, (s) => HTTP_METHOD.test(s)) },
+  namespacedToken: {
+    description: 'namespace/name',
+    test: (t: Token) => (t.type === 'string' || t.type === 'word') && isNamespacedName(t.value),
+  },
+  actionWord: keywordSet('allow', 'deny', 'reject', 'pass'),
+  tierWord: keywordSet('admin', 'tenant', 'application', 'baseline'),
+  isolationWord: keywordSet('strict', 'default', 'none'),
+  directionWord: keywordSet('ingress', 'egress'),
+  workloadWord: keywordSet('deployment', 'statefulset'),
+  kafkaRoleToken: { description: ['"consume"', '"produce"', 'string'], test: (t: Token) => t.type === 'string' || kafkaRole.test(t) },
 } satisfies Record<string, TokenTest>;
 
 const TOKEN_TYPES: ReadonlySet<string> = new Set<TokenType>([
@@ -214,7 +243,7 @@ export const vocabulary = new TokenFeed([]);
 export function describeToken(t: Token): string {
   switch (t.type) {
     case 'word':
-      return `identifier ${JSON.stringify(t.text)}`;
+      return `${RESERVED_WORDS.has(t.text) ? 'keyword' : 'identifier'} ${JSON.stringify(t.text)}`;
     case 'string':
       return `string ${t.text}`;
     case 'ref':

@@ -186,7 +186,7 @@ export interface FixedIpDecl extends Node {
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet';
 
-/** `pool NAME for deployment|statefulset ns/name { ranges } [reserve …]`. */
+/** `pool NAME deployment|statefulset ns/name RANGES [reserve IPS]`. */
 export interface PoolDecl extends Node {
   kind: 'pool';
   name: Name;

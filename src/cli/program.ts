@@ -3,6 +3,9 @@
  * 3 changes found for `diff`). Each command lives in `commands/` and registers itself.
  */
 import { Command, CommanderError } from 'commander';
+import { diag } from '../diagnostics/diagnostic.js';
+import { DIAGNOSTIC_FORMATS, type DiagnosticFormat } from '../diagnostics/render.js';
+import { reportDiagnostics } from './report.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
@@ -27,11 +30,19 @@ export interface CliIo {
 export type CommandModule = (program: Command, io: CliIo) => void;
 
 export async function runCli(argv: string[], io: CliIo, modules: CommandModule[]): Promise<number> {
+  // Machine formats get usage and internal errors as diagnostics too, so tools can parse them.
+  const formatIndex = argv.indexOf('--format');
+  const requested = formatIndex >= 0 ? argv[formatIndex + 1] : argv.find((a) => a.startsWith('--format='))?.slice('--format='.length);
+  const format = DIAGNOSTIC_FORMATS.includes(requested as DiagnosticFormat) && requested !== 'human' ? (requested as DiagnosticFormat) : undefined;
   const program = new Command('netintent')
     .description('Network intents for Kubernetes: compile, check, enforce.')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: format ? () => undefined : io.stderr,
+      outputError: (text, write) => (format ? reportDiagnostics(io, [diag('NI9003', undefined, [text.trim().replace(/^error: /, '').replace(/\.$/, '')])], format) : write(text)),
+    })
+    .showHelpAfterError(!format);
   for (const register of modules) register(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -41,6 +52,8 @@ export async function runCli(argv: string[], io: CliIo, modules: CommandModule[]
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT_OK : EXIT_USAGE;
     }
-    throw e;
+    // A bug must still end in a diagnostic, never in a bare stack trace.
+    reportDiagnostics(io, [diag('NI9004', undefined, [e instanceof Error ? (e.stack ?? e.message) : String(e)])], format ?? 'human');
+    return EXIT_INPUT;
   }
 }

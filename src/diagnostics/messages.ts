@@ -71,9 +71,9 @@ export const messages = {
   // NI5xxx: backend enforceability
   NI5001: { severity: 'error', text: 'Target "{0}" cannot enforce {1} of rule "{2}".', help: '{3}' },
   NI5002: { severity: 'error', text: 'Unknown target "{0}".', help: 'Targets: {1}.' },
-  NI5003: { severity: 'warning', text: 'Target "{0}" cannot resolve {1} of rule "{2}" statically; it matches no address there.', help: '{3}' },
   NI5010: { severity: 'error', text: 'FQDN peer "{0}" is used as a source; no backend can enforce that.', help: 'DNS names are learnt from the answers a pod receives, so they can only be destinations (`to`). Use a CIDR for sources.' },
   NI5011: { severity: 'error', text: 'L7 clause on a {0} rule; no backend can enforce that.', help: 'L7 clauses narrow what an allow rule admits: put them on an `allow` rule and let a later `deny` catch the rest.' },
+  NI5020: { severity: 'warning', text: 'Target "{0}" cannot resolve {1} of rule "{2}" statically; it matches no address there.', help: '{3}' },
 
   // NI6xxx: inventory
   NI6001: { severity: 'error', text: 'Invalid inventory object {0}: {1}.', help: 'The inventory is what `kubectl get namespaces,pods,nodes,services -A -o yaml` prints.' },

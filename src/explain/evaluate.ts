@@ -262,8 +262,9 @@ export function evaluate(ir: Ir, inventory: Inventory, conn: Connection): Evalua
     return { verdict, egress, ingress, chain: ctx.chain };
   };
 
-  // The pod's own node may always reach it (kubelet probes), whatever the rules say.
-  const dstNode = dstPod?.nodeName ? inventory.nodes.find((n) => n.name === dstPod.nodeName) : undefined;
+  // The pod's own node may always reach it (kubelet probes), on any of its networks, whatever the rules say.
+  const dstOwner = dstPod ?? inventory.pods.find((p) => !p.hostNetwork && p.networks.some((n) => n.ips.some((ip) => sameIp(ip, conn.dst))));
+  const dstNode = dstOwner?.nodeName ? inventory.nodes.find((n) => n.name === dstOwner.nodeName) : undefined;
   if (dstNode && dstNode.addresses.some((a) => sameIp(a, conn.src))) {
     const d: Decision = { verdict: 'allow', by: 'node', id: `node:${dstNode.name}` };
     ctx.chain.push({ tier: 'node', id: d.id, action: 'allow', note: 'traffic from the pod\'s own node is always allowed' });

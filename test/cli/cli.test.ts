@@ -144,3 +144,14 @@ describe('the installed binary', () => {
     expect(code).toBe(2);
   });
 });
+
+describe('machine formats for usage and internal errors', () => {
+  it('a usage error with --format json is a JSON diagnostic (NI9003), exit 2', async () => {
+    const r = await netintent(['check', '--format', 'json', '--bogus'], root);
+    expect(r.code).toBe(2);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed.diagnostics[0]).toMatchObject({ code: 'NI9003', severity: 'error' });
+    expect(parsed.diagnostics[0].message).toContain("unknown option '--bogus'");
+    expect(r.stderr).toBe('');
+  });
+});

@@ -59,6 +59,8 @@ describe('evaluate: details', () => {
     ir.rules.push(rule({ policy: 'p', action: 'deny', from: ['group:any'], to: ['group:st'] }));
     expect(evaluate(ir, inventory, { src: ya, dst: '192.168.5.1', protocol: 'tcp', port: 80 }).verdict).toBe('deny');
     expect(evaluate(ir, inventory, { src: ya, dst: xa, protocol: 'tcp', port: 80 }).verdict).toBe('allow');
+    // The pod's own node reaches it on its secondary network too.
+    expect(evaluate(ir, inventory, { src: '10.123.0.1', dst: '192.168.5.1', protocol: 'tcp', port: 80 }).verdict).toBe('allow');
   });
 
   it('matches ICMP type and code', () => {

@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderNodeRuleset } from '../../src/backends/nftables/index.js';
+import fc from 'fast-check';
 import { conformanceCases } from '../fixtures/conformance.js';
+import { irArb } from '../fixtures/arbitrary.js';
 import { e2eInventory } from '../fixtures/ir.js';
 import { Lab, requireTools } from './netns.js';
 import { expectAgreement } from './agreement.js';
@@ -23,7 +25,8 @@ describe('lab: two nodes, each with its own ruleset', () => {
     await lab?.destroy();
   });
 
-  for (const c of conformanceCases) {
+  const random = fc.sample(irArb, { seed: 7, numRuns: 4 }).map((ir, i) => ({ name: `random IR #${i}`, ir }));
+  for (const c of [...conformanceCases, ...random]) {
     it(c.name, async () => {
       for (const node of ['n1', 'n2']) {
         const applied = await lab!.apply(renderNodeRuleset(c.ir, inventory, node).script, node);

@@ -105,7 +105,7 @@ export class NodeRulesetBuilder {
       this.addSet({ name: `node_ips${f}`, kind: 'set', type: addrType(f), interval: false, comment: `addresses of node ${this.nodeName}`, elements: (node?.addresses ?? []).filter((a) => familyOf(a) === f) });
       for (const dir of ['egress', 'ingress'] as const) {
         this.addSet({ name: `pod_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
-        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP`, elements: [] });
+        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP of node ${this.nodeName}`, elements: [] });
       }
     }
     this.ruleset.chains.set('forward', {
@@ -166,7 +166,7 @@ export class NodeRulesetBuilder {
           .flatMap((m) => this.resolver.member(m).unresolved),
       );
       for (const what of [...unresolved].sort()) {
-        this.diagnostics.push(diag('NI5003', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
+        this.diagnostics.push(diag('NI5020', undefined, [TARGET, what, rule.id, 'FQDN peers need DNS-fed sets and remote-cluster peers need the other cluster\'s inventory.']));
       }
     }
   }

@@ -232,9 +232,11 @@ function itemsOf(decl: A.Decl, list: Cons<Item> | null): Item[] {
 
 export const leaf = (d: D): A.Text => ({ value: d[0].value, span: tokenSpan(d[0]) });
 const makeLeaf = (text: string, span: Span): A.Text => ({ value: text, span });
-export const nameRef = (d: D): Pending => reference(d[0], ['name', 'string'], makeLeaf);
-export const textRef = (d: D): Pending => reference(d[0], ['name', 'string', 'number'], makeLeaf);
-export const addressRef = (d: D): Pending => reference(d[0], ['address'], makeLeaf);
+const leafOrReference = (kinds: readonly ValueKind[]) => (d: D): A.Text | Pending =>
+  d[0].type === 'ref' ? reference(d[0], kinds, makeLeaf) : leaf(d);
+export const name = leafOrReference(['name', 'string']);
+export const text = leafOrReference(['name', 'string', 'number']);
+export const address = leafOrReference(['address']);
 
 export const range = (d: D): A.AddressRange | Pending =>
   d[0].type === 'ref' ? reference(d[0], ['address'], makeRange) : makeRange(d[0].value, tokenSpan(d[0]));
@@ -586,7 +588,7 @@ export const networkPolicy = (d: D): A.NetworkPolicyDecl => {
     kind: 'networkpolicy',
     namespace,
     name,
-    podSelector: { terms: [], span: spanOf([d[1]]) },
+    podSelector: { terms: [], span: spanOf([namespace, name]) },
     policyTypes: [],
     ingress: [],
     egress: [],

@@ -27,7 +27,7 @@ export function formatDsl(file: string, text: string): { text: string; diagnosti
   if (hasErrors(syntax.diagnostics)) return { text, diagnostics: syntax.diagnostics };
   const { tokens, comments } = syntax;
 
-  const lines: Line[] = syntax.statements.flatMap((s) => statementLines(s.statement, true));
+  const lines: Line[] = syntax.statements.flatMap((s) => statementLines(s, true));
   const anchored = lines.flatMap((l, index) => (l.anchor === undefined ? [] : [{ offset: l.anchor, index }]));
 
   const trailing = new Map<number, string[]>();

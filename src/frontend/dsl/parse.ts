@@ -5,7 +5,7 @@
  */
 import nearley from 'nearley';
 import type * as A from '../../ast/index.js';
-import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { diag, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { LineMap, type Span } from '../../diagnostics/span.js';
 import {
   describeToken,
@@ -34,17 +34,11 @@ import {
 const statementGrammar = nearley.Grammar.fromCompiled({ ...grammar, ParserStart: 'statement' });
 const programGrammar = nearley.Grammar.fromCompiled(grammar);
 
-/** One parsed statement with the range of tokens it came from (`fmt` needs it). */
-export interface ParsedStatement {
-  statement: Statement;
-  firstToken: number;
-  endToken: number;
-}
-
 export interface SyntaxResult {
   tokens: Token[];
   comments: Comment[];
-  statements: ParsedStatement[];
+  /** The statements that parsed, in source order. */
+  statements: Statement[];
   diagnostics: Diagnostic[];
   lines: LineMap;
 }
@@ -67,7 +61,7 @@ function startsStatement(tokens: readonly Token[], i: number, depth: number): bo
 }
 
 /** Start indexes of the top-level statements (the first token always starts one). */
-export function statementStarts(tokens: readonly Token[]): number[] {
+function statementStarts(tokens: readonly Token[]): number[] {
   const starts: number[] = [];
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -94,15 +88,19 @@ function expectedTerminals(column: { states: EarleyState[] } | undefined): strin
     const symbol = state.rule.symbols[state.dot];
     if (symbol === undefined || typeof symbol === 'string') continue;
     if ('literal' in symbol && symbol.literal !== undefined) names.add(JSON.stringify(symbol.literal));
-    else if ('description' in symbol) names.add(symbol.description);
+    else if ('description' in symbol) for (const n of [symbol.description].flat()) names.add(n);
     else if ('type' in symbol && symbol.type) names.add(TOKEN_DESCRIPTIONS[symbol.type]);
   }
   const sorted = [...names].sort();
-  if (sorted.length === 0) return 'nothing more';
+  // A complete statement: only the next statement can follow.
+  if (sorted.length === 0) return `a new statement (${[...STATEMENT_KEYWORDS].sort().join(', ')})`;
   return sorted.length === 1 ? sorted[0]! : `one of: ${sorted.join(', ')}`;
 }
 
-type Outcome = { ok: true; results: unknown[] } | { ok: false; at: number | 'end'; expected: string };
+type Outcome =
+  | { ok: true; results: unknown[] }
+  | { ok: false; at: number | 'end'; expected: string }
+  | { ok: false; internal: string };
 
 /** Runs nearley over a token slice; never throws. */
 function runParser(g: nearley.Grammar, tokens: readonly Token[]): Outcome {
@@ -111,8 +109,10 @@ function runParser(g: nearley.Grammar, tokens: readonly Token[]): Outcome {
   try {
     parser.feed('');
   } catch (e) {
-    const at = tokens.indexOf((e as { token?: Token }).token!);
-    return { ok: false, at: at < 0 ? 'end' : at, expected: expectedTerminals(table()[table().length - 2]) };
+    const token = (e as { token?: Token }).token;
+    // nearley's syntax errors carry the offending token; anything else is a bug in a builder.
+    if (!token) return { ok: false, internal: e instanceof Error ? e.message : String(e) };
+    return { ok: false, at: tokens.indexOf(token), expected: expectedTerminals(table()[table().length - 2]) };
   }
   if (parser.results.length === 0) return { ok: false, at: 'end', expected: expectedTerminals(table()[table().length - 1]) };
   return { ok: true, results: parser.results };
@@ -132,7 +132,7 @@ export function parseStatements(file: string, text: string): SyntaxResult {
       ? diag('NI1003', lines.span(p.offset, p.offset + p.length), [JSON.stringify(p.char)])
       : diag('NI1004', lines.span(p.offset, p.offset + p.length)),
   );
-  const statements: ParsedStatement[] = [];
+  const statements: Statement[] = [];
   const starts = statementStarts(tokens);
   const endOfInput = lines.span(text.length, text.length);
   starts.forEach((first, k) => {
@@ -140,10 +140,12 @@ export function parseStatements(file: string, text: string): SyntaxResult {
     const outcome = runParser(statementGrammar, tokens.slice(first, end));
     if (outcome.ok) {
       if (outcome.results.length > 1) diagnostics.push(diag('NI1005', tokenSpan(tokens[first]!), [outcome.results.length]));
-      statements.push({ statement: outcome.results[0] as Statement, firstToken: first, endToken: end });
+      statements.push(outcome.results[0] as Statement);
       return;
     }
-    if (outcome.at !== 'end') {
+    if ('internal' in outcome) {
+      diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [outcome.internal]));
+    } else if (outcome.at !== 'end') {
       const bad = tokens[first + outcome.at]!;
       diagnostics.push(diag('NI1001', tokenSpan(bad), [describeToken(bad), outcome.expected]));
     } else if (end < tokens.length) {
@@ -182,7 +184,7 @@ export function parseDsl(file: string, text: string): DslParseResult {
   const lets = new Map<string, LetStatement>();
   const includes: DslParseResult['includes'] = [];
   const decls: A.Decl[] = [];
-  for (const { statement } of syntax.statements) {
+  for (const statement of syntax.statements) {
     if (statement.kind === 'let') {
       if (lets.has(statement.name.value)) diagnostics.push(diag('NI1007', statement.name.span, [statement.name.value]));
       else lets.set(statement.name.value, statement);
@@ -211,5 +213,5 @@ export function parseDsl(file: string, text: string): DslParseResult {
     },
   };
   resolveTree(decls, ctx);
-  return { source: { file, format: 'dsl', decls }, diagnostics, includes };
+  return { source: { file, format: 'dsl', decls }, diagnostics: sortDiagnostics(diagnostics), includes };
 }

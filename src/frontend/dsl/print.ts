@@ -233,7 +233,9 @@ function canonicalItems(d: A.Decl): Item[] {
 
 function netpolPeer(p: A.NetpolPeer): string {
   if (p.kind === 'ipBlock') return `cidr ${address(p.cidr)}${p.except.length ? ` except ${addresses(p.except)}` : ''}`;
-  if (!p.podSelector) return `namespaces ${whereSelector(p.namespaceSelector!)}`;
+  // A peer with neither selector is invalid upstream; print it as the same-namespace `pods all`.
+  if (!p.podSelector && p.namespaceSelector) return `namespaces ${whereSelector(p.namespaceSelector)}`;
+  if (!p.podSelector) return 'pods all';
   return `pods ${selector(p.podSelector)}${p.namespaceSelector ? ` in namespaces ${whereSelector(p.namespaceSelector)}` : ''}`;
 }
 

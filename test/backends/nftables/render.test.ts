@@ -95,7 +95,7 @@ describe('renderNodeRuleset', () => {
     ir.groups.push(group('web', [{ kind: 'fqdn', pattern: '*.example.com' }]));
     ir.rules.push({ ...rule({ policy: 'l7', action: 'allow', from: ['group:any'], to: ['group:web'] }), l7: { http: [{ method: 'GET', headers: [] }], kafka: [], dns: [] } });
     const { diagnostics } = renderNodeRuleset(ir, e2eInventory(), 'n1');
-    expect(diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(['NI5001 error', 'NI5003 warning']);
+    expect(diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(['NI5001 error', 'NI5020 warning']);
     expect(renderNodeRuleset(emptyIr(), e2eInventory(), 'nope').diagnostics.map((d) => d.code)).toEqual(['NI6003']);
   });
 });
