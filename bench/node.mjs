@@ -246,7 +246,7 @@ try {
     const table = rows
       .filter((r) => r.proto !== 'ping')
       .map((r) => `| ${r.who} | ${fmt(r.rate)} | ${r.proto} | ${r.dir === 'egress' ? 'from pod' : 'to pod'} | ${fmt(r.first)} | ${err(r, r.first)} | ${fmt(r.steady)} | ${err(r, r.steady)} |`);
-    const pings = rows.filter((r) => r.proto === 'ping').map((r) => `| ${r.who} | ${fmt(r.rate)} | ${r.rtt} |`);
+    const pings = rows.filter((r) => r.proto === 'ping').map((r) => `| ${r.who} | ${fmt(r.rate)} | ${r.rtt.toFixed(2)} |`);
     writeFileSync(
       new URL('./RESULTS-node.md', import.meta.url),
       [
@@ -271,7 +271,7 @@ try {
         '',
         'Goodput in Mbit/s as iperf3 reports it; "error on the wire" converts it to frames (what the shapers count:',
         '1514-byte frames carry 1448 bytes of TCP payload, 1442-byte frames 1400 bytes of UDP) and compares with the limit.',
-        'UDP is offered at twice the limit.',
+        'UDP is offered at twice the limit. 0.00 / NaN: iperf3 received no data in the runs (the shaper passed nothing).',
         'The kernel here has no fq_codel or netem (the agent falls back to a TBF leaf holding at most 10 ms and reports the missing netem).',
         '',
         '| shaper | limit | proto | direction | first second (goodput) | error on the wire | steady (goodput) | error on the wire |',

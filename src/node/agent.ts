@@ -68,9 +68,21 @@ export class NodeAgent {
     this.opts.log?.(line);
   }
 
-  private listTable(table: string): Promise<string> {
-    // -s: without counters, so a listing changes only when the rules do.
-    return runTool(['nft', '-s', 'list', 'table', 'inet', table], this.opts).then((r) => (r.ok ? r.stdout : ''));
+  /** The table's rules without counters (`-s`), so a listing changes only when the rules do; undefined if it cannot be listed. */
+  private async listTable(table: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await runTool(['nft', '-s', 'list', 'table', 'inet', table], this.opts);
+      if (r.ok && r.stdout) return r.stdout;
+      if (/No such file or directory/.test(r.stderr)) return undefined; // the table is gone
+      // Anything else (a dump interrupted by a concurrent change, a busy host): once more.
+    }
+    return undefined;
+  }
+
+  /** Both listings, or undefined when either could not be taken (the next apply then replaces both in full). */
+  private async listBoth(): Promise<{ main: string; own: string } | undefined> {
+    const [main, own] = await Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE)]);
+    return main !== undefined && own !== undefined ? { main, own } : undefined;
   }
 
   private activeMap(egress: EgressPlan): Map<string, string | undefined> {
@@ -132,7 +144,7 @@ export class NodeAgent {
         return { ...report, nft: 'failed', nodeTable: 'failed' };
       }
       // What the kernel holds now, for the drift check; taken in the background.
-      this.listings = Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE)]).then(([main, own]) => ({ main, own }));
+      this.listings = this.listBoth();
     } else this.listings = Promise.resolve(listings);
     report.nft = update.kind;
     report.nodeTable = nodeScript ? 'applied' : 'none';
@@ -245,8 +257,9 @@ export class NodeAgent {
     if (!this.ir || !this.inventory) return { repaired: [] };
     const repaired: string[] = [];
     const [main, own, applied] = await Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE), this.listings]);
-    if (main !== applied?.main) repaired.push('table inet netintent');
-    if (own !== applied?.own) repaired.push(`table inet ${NODE_TABLE}`);
+    // A table that cannot be listed (gone) or lists differently has drifted.
+    if (main === undefined || main !== applied?.main) repaired.push('table inet netintent');
+    if (own === undefined || own !== applied?.own) repaired.push(`table inet ${NODE_TABLE}`);
     // Either table changed behind our back: replace both in full.
     if (repaired.length) this.listings = Promise.resolve(undefined);
     this.routesKey = undefined;

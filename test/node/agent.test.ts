@@ -98,6 +98,7 @@ describe('node lab: the agent', () => {
   });
 
   it('nft failing keeps the last good state of both tables, applies nothing after it, and the drift check repairs', async () => {
+    await agent.checkDrift(); // settled: the agent holds listings of what it applied
     execFileSync('ip', ['netns', 'exec', lab!.nodeNs, 'nft', 'delete', 'table', 'inet', 'netintent']);
     const ghost: InventoryPod = pod({ ns: 'app', name: 'ghost', ip: '10.123.2.98', labels: { app: 'p1' }, node: 'n1' });
     const before = classRate(lab!, 'h0');

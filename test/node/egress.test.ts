@@ -177,8 +177,10 @@ describe('node lab: egress gateways', () => {
     const mark = /fwmark (0x4e49[0-9a-f]{4})/.exec(rules)?.[1];
     expect(mark, rules).toBeDefined();
     execFileSync('ip', ['-n', NS.a, 'rule', 'del', 'fwmark', mark!, 'lookup', String(Number(mark))]);
-    expect(await waitFor(() => seenFrom(NS.billing) === EGRESS_IP && execFileSync('ip', ['-n', NS.a, '-4', 'rule', 'show'], { encoding: 'utf8' }).includes(mark!), 10_000)).toBe(true);
-    expect(agents.a!.log.some((l) => /drift repaired: .*ip rule add fwmark/.test(l))).toBe(true);
+    const logged = (): boolean => agents.a!.log.some((l) => /drift repaired: .*ip rule add fwmark/.test(l));
+    // The log line travels through a pipe: wait for it as well as for the rule.
+    expect(await waitFor(() => logged() && execFileSync('ip', ['-n', NS.a, '-4', 'rule', 'show'], { encoding: 'utf8' }).includes(mark!), 10_000), agents.a!.log.join('\n')).toBe(true);
+    expect(seenFrom(NS.billing)).toBe(EGRESS_IP);
   });
 
   it('an agent restart keeps enforcement throughout and converges', async () => {
