@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nftables iproute2 iperf3 ethtool containernetworking-plugins etcd-server openssl)
+packages=(nftables iproute2 iperf3 ethtool containernetworking-plugins etcd-server openssl gcc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
