@@ -57,6 +57,9 @@ writeFileSync(join(work, 'plan.json'), JSON.stringify(plan));
 let etcdEndpoint;
 const ourConf = (name, store) => ({ cniVersion: '1.0.0', name, ipam: { type: 'netintent-ipam', plan: join(work, 'plan.json'), store, subnet: '10.30.0.0/16' } });
 const fileStore = (name) => ({ type: 'file', dir: join(work, 'store-' + name) });
+// The same store on tmpfs, where fsync costs nothing: how much of a cycle is the disk.
+const SHM = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/nii-bench-') : undefined;
+const shmFileStore = (name) => ({ type: 'file', dir: join(SHM ?? work, 'store-' + name) });
 const etcdStore = () => ({ type: 'etcd', endpoints: [etcdEndpoint], prefix: '/bench' });
 const hostLocalConf = (name) => ({ cniVersion: '1.0.0', name, ipam: { type: 'host-local', ranges: [[{ subnet: '10.30.0.0/16' }]], dataDir: join(work, 'hl-' + name) } });
 
@@ -249,6 +252,7 @@ try {
     rows.push(
       [`host-local ${n}`, 'host-local', [HOST_LOCAL], hostLocalConf(`hl${n}`), n],
       [`shim file ${n}`, 'shim + daemon, file store', [SHIM], ourConf(`shimfile${n}`, fileStore(`s${n}`)), n],
+      [`shim tmpfs ${n}`, 'shim + daemon, file store on tmpfs', [SHIM], ourConf(`shimshm${n}`, shmFileStore(`s${n}`)), n],
       [`shim etcd ${n}`, 'shim + daemon, etcd store', [SHIM], ourConf(`shimetcd${n}`, etcdStore()), n],
       [`file ${n}`, 'JS plugin, file store', ours, ourConf(`file${n}`, fileStore(`c${n}`)), n],
       [`etcd ${n}`, 'JS plugin, etcd store', ours, ourConf(`etcd${n}`, etcdStore()), n],
@@ -369,12 +373,15 @@ one \`netintent ipam serve\` daemon; the JS plugin rows run \`node plugin-main.j
 ${[
   ['host-local', 'host-local (Go)'],
   ['shim file', 'netintent-ipam shim + daemon, file store'],
+  ['shim tmpfs', `netintent-ipam shim + daemon, file store on tmpfs${SHM ? '' : ' (no /dev/shm: same disk)'}`],
   ['shim etcd', 'netintent-ipam shim + daemon, etcd store'],
   ['file', 'netintent-ipam JS plugin, file store'],
   ['etcd', 'netintent-ipam JS plugin, etcd store'],
 ].map(([key, label]) => `| ${label} | ${[1, 8].map((n) => `${f(cyc[`${key} ${n}`].rate)} (${cyc[`${key} ${n}`].spread.map((x) => f(x)).join('–')})`).join(' | ')} |`).join('\n')}
 
-Shim + daemon, file store / host-local: ${f(cyc['shim file 1'].rate / cyc['host-local 1'].rate, 2)}× (1 allocator), ${f(cyc['shim file 8'].rate / cyc['host-local 8'].rate, 2)}× (8 allocators).
+Shim + daemon, file store / host-local: ${f(cyc['shim file 1'].rate / cyc['host-local 1'].rate, 2)}× (1 allocator), ${f(cyc['shim file 8'].rate / cyc['host-local 8'].rate, 2)}× (8 allocators); on tmpfs ${f(cyc['shim tmpfs 1'].rate / cyc['host-local 1'].rate, 2)}× and ${f(cyc['shim tmpfs 8'].rate / cyc['host-local 8'].rate, 2)}×.
+The file store fsyncs every claim and change (file and directory, about 4 fsyncs per
+ADD+DEL); host-local fsyncs nothing. The tmpfs row is the same code with free fsyncs.
 JS plugin, file store / host-local: ${f(cyc['file 1'].rate / cyc['host-local 1'].rate, 2)}× (1 allocator), ${f(cyc['file 8'].rate / cyc['host-local 8'].rate, 2)}× (8 allocators).
 Errors: ${Object.entries(cyc).map(([k, v]) => `${k} ${v.errors}`).join(', ')}.
 
@@ -438,4 +445,5 @@ above and the min–max of the rounds).
   daemon?.kill('SIGKILL');
   etcd.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
+  if (SHM) rmSync(SHM, { recursive: true, force: true });
 }
