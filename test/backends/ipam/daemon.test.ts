@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { StoreConfig } from '../../../src/backends/ipam/config.js';
@@ -171,6 +171,16 @@ describe('netintent-ipam shim and daemon', () => {
       for (const s of held) s.destroy();
       await new Promise((r) => mute.close(r));
     }
+  });
+
+  it('a shim copied away from its dist tree, without a daemon, answers CNI error 5 naming the cause', async () => {
+    const lone = join(dir, 'lone');
+    mkdirSync(lone);
+    copyFileSync(shim, join(lone, 'netintent-ipam'));
+    chmodSync(join(lone, 'netintent-ipam'), 0o755);
+    const run = await invoke([join(lone, 'netintent-ipam')], { CNI_COMMAND: 'VERSION', PATH: process.env.PATH, NETINTENT_IPAM_SOCKET: join(dir, 'absent.sock') }, '{"cniVersion":"1.0.0"}');
+    expect(run.status).toBe(1);
+    expect(parseJson(run.stdout)).toMatchObject({ cniVersion: '1.0.0', code: 5, msg: expect.stringContaining('no JS plugin beside the shim') });
   });
 
   async function addLoop(socket: string, conf: string, worker: number, count: number, onDone: () => void): Promise<WorkerLine[]> {

@@ -82,10 +82,19 @@ static int write_all(int fd, const char *data, size_t len) {
     return 0;
 }
 
+static void read_stdin(struct buffer *b) {
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(0, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        append(b, chunk, (size_t)n);
+    }
+}
+
 /* The config's "cniVersion" (for our own error JSON, as the plugin does), else the newest. */
 static void cni_version_of(const struct buffer *stdin_bytes, char *out, size_t size) {
     snprintf(out, size, "1.1.0");
-    if (!stdin_bytes) return;
     const char *key = "\"cniVersion\"";
     const char *end = stdin_bytes->data + stdin_bytes->len;
     for (const char *p = stdin_bytes->data; p && p + strlen(key) <= end; p++) {
@@ -100,8 +109,14 @@ static void cni_version_of(const struct buffer *stdin_bytes, char *out, size_t s
     }
 }
 
-/* A CNI error JSON on stdout, exit 1 (the plugin's own errors look the same). */
+/* A CNI error JSON on stdout, exit 1 (the plugin's own errors look the same). `stdin_bytes`
+ * NULL: stdin is still unread, and read here for the config's cniVersion. */
 static void fail(int code, const char *msg, const struct buffer *stdin_bytes) {
+    struct buffer unread = {0};
+    if (!stdin_bytes) {
+        read_stdin(&unread);
+        stdin_bytes = &unread;
+    }
     char version[32];
     cni_version_of(stdin_bytes, version, sizeof version);
     printf("{\"cniVersion\":\"%s\",\"code\":%d,\"msg\":\"%s\"}\n", version, code, msg);
@@ -121,6 +136,8 @@ static void exec_plugin(const struct buffer *replay) {
     *slash = '\0';
     char plugin[PATH_MAX + sizeof PLUGIN_FROM_SHIM_DIR];
     snprintf(plugin, sizeof plugin, "%s%s", self, PLUGIN_FROM_SHIM_DIR);
+    /* A shim copied out of its dist tree has no plugin beside it: say so, not node's stack. */
+    if (access(plugin, R_OK) != 0) fail(CNI_IO_FAILURE, "netintent-ipam: no IPAM daemon and no JS plugin beside the shim (install the dist tree, symlink the shim)", replay);
     if (replay) {
         FILE *f = tmpfile();
         if (!f || fwrite(replay->data, 1, replay->len, f) != replay->len || fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0 || dup2(fileno(f), 0) < 0) {
@@ -176,13 +193,7 @@ int main(void) {
     }
 
     struct buffer input = {0};
-    char chunk[65536];
-    for (;;) {
-        ssize_t n = read(0, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        append(&input, chunk, (size_t)n);
-    }
+    read_stdin(&input);
 
     struct buffer request = {0};
     append(&request, MAGIC, sizeof MAGIC);
@@ -209,6 +220,7 @@ int main(void) {
     }
 
     struct buffer reply = {0};
+    char chunk[65536];
     for (;;) {
         if (reply.len >= 12) {
             if (memcmp(reply.data, MAGIC, sizeof MAGIC) != 0) exec_plugin(&input); /* not our daemon's protocol */
