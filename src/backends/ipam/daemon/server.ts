@@ -57,6 +57,7 @@ function handle(socket: Socket, stores: KeptLeaseStores, inFlight: Set<Promise<v
 
 export async function serveIpam(socketPath: string, onError: (message: string) => void): Promise<IpamDaemon> {
   if (fs.existsSync(socketPath)) {
+    if (!fs.statSync(socketPath).isSocket()) throw new Error(`${socketPath} exists and is not a socket`);
     if (await socketAnswers(socketPath)) throw new Error(`a daemon already serves ${socketPath}`);
     fs.rmSync(socketPath, { force: true });
   }
