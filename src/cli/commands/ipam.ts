@@ -23,6 +23,7 @@ import {
   readStoreConfig,
   serveIpam,
   type IpamConfig,
+  type IpamDaemon,
   type LeaseStore,
   type StoreConfig,
 } from '../../backends/ipam/index.js';
@@ -121,7 +122,12 @@ export const registerIpam: CommandModule = (program: Command, io: CliIo) => {
       }
       const warm = opts.storeConfig.map((text) => readWarmStore(io, text));
       const socket = resolve(io.cwd, opts.socket);
-      const daemon = await serveIpam(socket, (message) => io.stderr(`netintent-ipam daemon: ${message}\n`));
+      let daemon: IpamDaemon;
+      try {
+        daemon = await serveIpam(socket, (message) => io.stderr(`netintent-ipam daemon: ${message}\n`));
+      } catch (e) {
+        return fail(io, [diag('NI9003', undefined, [`--socket ${socket}: ${(e as Error).message}`])]);
+      }
       for (const { network, store } of warm) {
         try {
           await (await daemon.stores.open(store, network)).ping();

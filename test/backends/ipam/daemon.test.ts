@@ -4,8 +4,8 @@
  * killed mid-run, concurrent shims on both stores, and the shim as ptp's IPAM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { StoreConfig } from '../../../src/backends/ipam/config.js';
@@ -172,6 +172,22 @@ describe('netintent-ipam shim and daemon', () => {
       await new Promise((r) => mute.close(r));
     }
   });
+
+  it('serve refuses a socket another daemon serves, and a path that is not a socket', async () => {
+    const socket = join(dir, 'taken.sock');
+    const first = await daemon(socket);
+    const serve = (path: string) => spawnSync(process.execPath, [join(build.dir, 'dist/src/cli/main.js'), 'ipam', 'serve', '--socket', path], { encoding: 'utf8', timeout: 30_000 });
+    const second = serve(socket);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain('a daemon already serves');
+    writeFileSync(join(dir, 'plain-file'), 'keep me');
+    const plain = serve(join(dir, 'plain-file'));
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toContain('is not a socket');
+    expect(readFileSync(join(dir, 'plain-file'), 'utf8')).toBe('keep me');
+    await first.stop('SIGTERM');
+    expect(existsSync(socket)).toBe(false); // removed at a clean stop
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('a shim copied away from its dist tree, without a daemon, answers CNI error 5 naming the cause', async () => {
     const lone = join(dir, 'lone');
