@@ -274,7 +274,6 @@ try {
     await opened.close();
     log('shim 8 x 150 ADDs', label, JSON.stringify(shimConc[label]));
   }
-  daemon.kill('SIGTERM');
 
   // In-process figures: the same runCni per call, in long-lived allocator processes.
   const inproc = {};
@@ -323,10 +322,12 @@ try {
     prefillOurs(fileStore(ourName).dir, ourName, held);
     prefillHostLocal(hostLocalConf(hlName).ipam.dataDir, hlName, held);
     occupancy[held] = {
-      file: (await cycles(`file store, ${held} leases held`, ours, ourConf(ourName, fileStore(ourName)), 1)).rate,
+      shim: (await cycles(`shim + daemon, file store, ${held} leases held`, [SHIM], ourConf(ourName, fileStore(ourName)), 1)).rate,
+      file: (await cycles(`JS plugin, file store, ${held} leases held`, ours, ourConf(ourName, fileStore(ourName)), 1)).rate,
       hostLocal: (await cycles(`host-local, ${held} leases held`, [HOST_LOCAL], hostLocalConf(hlName), 1)).rate,
     };
   }
+  daemon.kill('SIGTERM');
 
   // Full-size concurrency: 8 allocators × 500 ADDs on one pool, both stores.
   const conc = {};
@@ -390,9 +391,9 @@ Errors: ${Object.entries(cyc).map(([k, v]) => `${k} ${v.errors}`).join(', ')}.
 host-local's DEL reads every lease file of the network to find the container's; ours
 reads the attachment record. Held leases are written in each plugin's on-disk format.
 
-| leases held | netintent-ipam file store | host-local | file / host-local |
-|---|---|---|---|
-${OCCUPANCY.map((h) => `| ${h.toLocaleString('en')} | ${f(occupancy[h].file)} | ${f(occupancy[h].hostLocal)} | ${f(occupancy[h].file / occupancy[h].hostLocal, 2)}× |`).join('\n')}
+| leases held | netintent-ipam shim + daemon, file store | netintent-ipam JS plugin, file store | host-local | shim / host-local |
+|---|---|---|---|---|
+${OCCUPANCY.map((h) => `| ${h.toLocaleString('en')} | ${f(occupancy[h].shim)} | ${f(occupancy[h].file)} | ${f(occupancy[h].hostLocal)} | ${f(occupancy[h].shim / occupancy[h].hostLocal, 2)}× |`).join('\n')}
 
 ## Store throughput without process start-up (runCni per call in long-lived allocator processes, 100 ADDs each)
 
@@ -428,7 +429,7 @@ ${OCCUPANCY.map((h) => `| ${h.toLocaleString('en')} | ${f(occupancy[h].file)} | 
 
 | target | result | met |
 |---|---|---|
-| file store ≥ 3× host-local cycles/s (shim + daemon) | ${f(cyc['shim file 1'].rate / cyc['host-local 1'].rate, 2)}× (1 allocator), ${f(cyc['shim file 8'].rate / cyc['host-local 8'].rate, 2)}× (8) | ${cyc['shim file 1'].rate >= 3 * cyc['host-local 1'].rate && cyc['shim file 8'].rate >= 3 * cyc['host-local 8'].rate ? 'yes' : 'no'} |
+| file store ≥ 3× host-local cycles/s (shim + daemon) | ${f(cyc['shim file 1'].rate / cyc['host-local 1'].rate, 2)}× (1 allocator), ${f(cyc['shim file 8'].rate / cyc['host-local 8'].rate, 2)}× (8); ${f(occupancy[OCCUPANCY.at(-1)].shim / occupancy[OCCUPANCY.at(-1)].hostLocal, 2)}× with ${OCCUPANCY.at(-1).toLocaleString('en')} leases held | ${cyc['shim file 1'].rate >= 3 * cyc['host-local 1'].rate && cyc['shim file 8'].rate >= 3 * cyc['host-local 8'].rate ? 'yes' : 'no'} |
 | etcd ≥ 500 ADD/s aggregate, 8 allocators (shim + daemon) | ${f(shimConc.etcd.rate)} ADD/s (8 shim loops × 150 ADDs); ${f(cyc['shim etcd 8'].rate)} ADD+DEL cycles/s; in long-lived allocators without the daemon ${f(inproc['etcd 8'])} and ${f(conc.etcd.rate)} ADD/s | ${shimConc.etcd.rate >= 500 ? 'yes' : 'no'} |
 | last 1,000 of 5,000 ADDs within 1.3× of the first 1,000 | ${f(flat.file.ratio, 2)}× | ${flat.file.ratio <= 1.3 ? 'yes' : 'no'} |
 
