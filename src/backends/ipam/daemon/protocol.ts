@@ -11,9 +11,9 @@
  */
 import type { CniOutcome } from '../cni.js';
 
-export const MAGIC = Buffer.from('NIP1');
+const MAGIC = Buffer.from('NIP1');
 /** The environment of a CNI command, as the runtime passes it. */
-export const CNI_ENV_NAMES = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] as const;
+const CNI_ENV_NAMES = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] as const;
 const MAX_ENV_VALUE = 64 * 1024;
 const MAX_STDIN = 16 * 1024 * 1024;
 
