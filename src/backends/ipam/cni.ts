@@ -12,7 +12,7 @@ import { PlanLayout } from './layout.js';
 import { parseIpamPlan } from './plan.js';
 import { readAddressRequest, RequestError, type AddressRequest } from './requests.js';
 import { addAttachment, checkAttachment, deleteAttachment, gcAttachments, type Attachment } from './operations.js';
-import { openLeaseStore, type LeaseStore } from './store/index.js';
+import { storePerCommand, type LeaseStore, type LeaseStoreSource } from './store/index.js';
 
 export const SUPPORTED_CNI_VERSIONS = ['1.0.0', '1.1.0'];
 const VERSIONS_WITH_GC = new Set(['1.1.0']);
@@ -133,8 +133,11 @@ async function add(store: LeaseStore, config: IpamConfig, conf: Obj, attachment:
   return { stdout: `${JSON.stringify(result)}\n`, exitCode: 0 };
 }
 
-/** Runs one CNI command. Never throws: failures become CNI error JSON. */
-export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<CniOutcome> {
+/**
+ * Runs one CNI command: the one code path of the plugin process and the daemon, which
+ * differ only in `stores`. Never throws: failures become CNI error JSON.
+ */
+export async function runCni(env: NodeJS.ProcessEnv, stdin: string, stores: LeaseStoreSource = storePerCommand): Promise<CniOutcome> {
   const command = env.CNI_COMMAND;
   let cniVersion = SUPPORTED_CNI_VERSIONS[SUPPORTED_CNI_VERSIONS.length - 1]!;
   let store: LeaseStore | undefined;
@@ -165,7 +168,7 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<Cni
     if (command === 'STATUS') {
       try {
         parseIpamPlan(config.plan, readText(config.plan, 'plan'));
-        store = await openLeaseStore(config.store, config.network);
+        store = await stores.open(config.store, config.network);
         await store.ping();
       } catch (e) {
         if (e instanceof IpamError) throw new IpamError(CniCode.notAvailable, e.diagnostic);
@@ -175,18 +178,18 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<Cni
     }
     if (command === 'DEL') {
       // DEL needs neither the plan nor the pod: leases name their attachment.
-      store = await openLeaseStore(config.store, config.network);
+      store = await stores.open(config.store, config.network);
       await deleteAttachment(store, attachmentOf(env));
       return { stdout: '', exitCode: 0 };
     }
     if (command === 'GC') {
       const valid = validAttachments(confObj);
-      store = await openLeaseStore(config.store, config.network);
+      store = await stores.open(config.store, config.network);
       await gcAttachments(store, valid, config.gcGraceMs);
       return { stdout: '', exitCode: 0 };
     }
     const attachment = attachmentOf(env);
-    store = await openLeaseStore(config.store, config.network);
+    store = await stores.open(config.store, config.network);
     if (command === 'CHECK') {
       await checkAttachment(store, attachment, prevResultIps(confObj));
       return { stdout: '', exitCode: 0 };
@@ -196,6 +199,6 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string): Promise<Cni
     if (e instanceof IpamError) return errorJson(cniVersion, e);
     return errorJson(cniVersion, ipamError(CniCode.ioFailure, 'NI9004', [(e as Error).stack ?? String(e)]));
   } finally {
-    await store?.close();
+    if (store) await stores.done(store);
   }
 }

@@ -70,7 +70,8 @@ function ipOf(text: unknown, where: string): string {
   return ip ?? invalid(`${where} must be an IP address, got ${JSON.stringify(text)}`);
 }
 
-function readStore(value: unknown): StoreConfig {
+/** The `ipam.store` section (also the daemon's --store-config). */
+export function readStoreConfig(value: unknown): StoreConfig {
   if (value === undefined) return { type: 'file', dir: DEFAULT_FILE_STORE_DIR };
   if (!isObj(value)) invalid('ipam.store must be an object');
   if (value.type === undefined || value.type === 'file') {
@@ -134,7 +135,7 @@ export function readIpamConfig(conf: unknown): IpamConfig {
     network,
     cniVersion: conf.cniVersion,
     plan: ipam.plan,
-    store: readStore(ipam.store),
+    store: readStoreConfig(ipam.store),
     ...(ipam.inventory !== undefined ? { inventory: ipam.inventory as string } : {}),
     subnets,
     gateways,

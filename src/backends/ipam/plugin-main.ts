@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `netintent-ipam`: the CNI IPAM plugin binary. Kept to the CNI edge so that a cold start
- * loads little: no CLI framework, the etcd client and the YAML parser only when needed.
+ * `netintent-ipam` as a Node process: the CNI IPAM plugin the native shim falls back to
+ * when no IPAM daemon answers. It runs `runCni`, as the daemon does for each request.
+ * Kept to the CNI edge so that a cold start loads little: no CLI framework, the etcd
+ * client and the YAML parser only when needed.
  */
 import { readFileSync } from 'node:fs';
 import { runCni } from './cni.js';

@@ -1,7 +1,8 @@
 /**
  * `netintent ipam ls|gc`: audit and garbage-collect the leases of the netintent-ipam CNI
  * plugin. Both read the CNI network config file the plugin reads (a .conf or .conflist),
- * so they see the same plan and store.
+ * so they see the same plan and store. `netintent ipam serve`: the node-local daemon the
+ * native `netintent-ipam` shim talks to.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,14 +13,19 @@ import {
   applyGcActions,
   auditLeases,
   decideInventoryGc,
+  DEFAULT_SOCKET_PATH,
   IpamError,
   openLeaseStore,
   parseIpamPlan,
   PlanLayout,
   readIpamConfig,
   readStatefulSets,
+  readStoreConfig,
+  serveIpam,
   type IpamConfig,
+  type IpamDaemon,
   type LeaseStore,
+  type StoreConfig,
 } from '../../backends/ipam/index.js';
 import { EXIT_INPUT, ExitError, type CliIo, type CommandModule } from '../program.js';
 
@@ -77,8 +83,64 @@ function parseGrace(text: string): number {
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
 }
 
+/** `--store-config '{"network":"pods","store":{"type":"etcd","endpoints":[...]}}'` */
+function readWarmStore(io: CliIo, text: string): { network: string; store: StoreConfig } {
+  try {
+    const value = JSON.parse(text) as { network?: unknown; store?: unknown };
+    if (typeof value.network !== 'string') throw new Error('"network" (the CNI network name) is missing');
+    return { network: value.network, store: readStoreConfig(value.store) };
+  } catch (e) {
+    const message = e instanceof IpamError ? e.diagnostic.message : (e as Error).message;
+    return fail(io, [diag('NI9003', undefined, [`--store-config ${text}: ${message}`])]);
+  }
+}
+
+const untilStopped = (): Promise<string> =>
+  new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+
 export const registerIpam: CommandModule = (program: Command, io: CliIo) => {
-  const ipam = program.command('ipam').description('Audit and garbage-collect netintent-ipam leases.');
+  const ipam = program.command('ipam').description('Audit and garbage-collect netintent-ipam leases; run the IPAM daemon.');
+
+  ipam
+    .command('serve')
+    .description('Run the node-local IPAM daemon: one CNI command per connection on a Unix socket, run as the plugin runs it, with stores kept open.')
+    .option('--socket <path>', 'Unix socket to listen on (the shim reads NETINTENT_IPAM_SOCKET)', DEFAULT_SOCKET_PATH)
+    .option('--plan <file>', 'check this IPAM plan at start-up (requests still read the plan their config names)')
+    .option('--store-config <json...>', 'open these stores at start-up (e.g. connect to etcd): {"network":NAME,"store":{...as ipam.store}}', [])
+    .action(async (opts: { socket: string; plan?: string; storeConfig: string[] }) => {
+      if (opts.plan) {
+        const plan = resolve(io.cwd, opts.plan);
+        try {
+          parseIpamPlan(plan, readText(io, plan));
+        } catch (e) {
+          if (e instanceof IpamError) fail(io, [e.diagnostic]);
+          throw e;
+        }
+      }
+      const warm = opts.storeConfig.map((text) => readWarmStore(io, text));
+      const socket = resolve(io.cwd, opts.socket);
+      let daemon: IpamDaemon;
+      try {
+        daemon = await serveIpam(socket, (message) => io.stderr(`netintent-ipam daemon: ${message}\n`));
+      } catch (e) {
+        return fail(io, [diag('NI9003', undefined, [`--socket ${socket}: ${(e as Error).message}`])]);
+      }
+      for (const { network, store } of warm) {
+        try {
+          await (await daemon.stores.open(store, network)).ping();
+        } catch (e) {
+          // Not fatal: the store may come up later, and each request retries it.
+          io.stderr(`netintent-ipam daemon: store of network ${network} not ready: ${(e as Error).message}\n`);
+        }
+      }
+      io.stderr(`netintent-ipam daemon: listening on ${socket}\n`);
+      const signal = await untilStopped();
+      io.stderr(`netintent-ipam daemon: ${signal}, finishing requests in flight\n`);
+      await daemon.close();
+    });
 
   ipam
     .command('ls')

@@ -12,10 +12,14 @@
  * and GC removes after a grace period. Later changes of a lease (DEL, sticky take-over)
  * write a temp file, fsync, rename over it, fsync the directory, under a per-IP lock
  * file, so a read-modify-write never loses a concurrent one.
+ *
+ * The fsyncs are asynchronous (libuv's thread pool): in the long-lived IPAM daemon,
+ * concurrent commands then wait for the disk together instead of one after the other.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { CniCode, ipamError, storeUnavailable } from '../errors.js';
 import { formatLease, parseLease, type Lease, type LeaseRecord } from '../lease.js';
 import type { AttachmentRecord, LeaseChange, LeaseStore, PoolHint } from './index.js';
@@ -27,14 +31,18 @@ const isErrno = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoExcepti
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function fsyncDir(dir: string): void {
+const fsync = promisify(fs.fsync);
+
+async function fsyncDir(dir: string): Promise<void> {
   const fd = fs.openSync(dir, 'r');
   try {
-    fs.fsyncSync(fd);
+    await fsync(fd);
   } finally {
     fs.closeSync(fd);
   }
 }
+
+const ioFailure = (e: unknown) => ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
 
 /** IPv6 colons are fine on Linux; container ids and pool ids are escaped. */
 const fileName = (text: string): string => encodeURIComponent(text);
@@ -68,7 +76,15 @@ export class FileLeaseStore implements LeaseStore {
     try {
       return work();
     } catch (e) {
-      throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+      throw ioFailure(e);
+    }
+  }
+
+  private async ioAsync<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      throw ioFailure(e);
     }
   }
 
@@ -77,29 +93,29 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   async claim(lease: Lease, hint?: PoolHint): Promise<boolean> {
-    if (!this.createExclusive(lease)) return false;
+    if (!(await this.createExclusive(lease))) return false;
     // Not fsynced: losing the hint only costs a longer search after a crash.
-    if (hint) this.io(() => this.writeAtomically(this.hints, fileName(hint.pool), String(hint.index), false));
+    if (hint) await this.ioAsync(() => this.writeAtomically(this.hints, fileName(hint.pool), String(hint.index), false));
     return true;
   }
 
   /** O_CREAT|O_EXCL, content through that descriptor, fsync file and directory. */
-  private createExclusive(lease: Lease): boolean {
+  private async createExclusive(lease: Lease): Promise<boolean> {
     let fd: number;
     try {
       fd = fs.openSync(this.leasePath(lease.ip), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     } catch (e) {
       if (isErrno(e, 'EEXIST')) return false;
-      throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+      throw ioFailure(e);
     }
-    this.io(() => {
+    await this.ioAsync(async () => {
       try {
-        fs.writeSync(fd, formatLease(lease));
-        fs.fsyncSync(fd);
+        fs.writeSync(fd, formatLease(lease)); // before any await: this process never shows others an empty claim
+        await fsync(fd);
       } finally {
         fs.closeSync(fd);
       }
-      fsyncDir(this.leases);
+      await fsyncDir(this.leases);
     });
     return true;
   }
@@ -111,7 +127,7 @@ export class FileLeaseStore implements LeaseStore {
       return lease ?? { ip, torn: true, ageMs: Math.max(0, Date.now() - fs.statSync(path).mtimeMs) };
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
-      throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+      throw ioFailure(e);
     }
   }
 
@@ -129,22 +145,22 @@ export class FileLeaseStore implements LeaseStore {
         if (next === null) {
           // With no file there is nothing to delete, and a claim may be creating one now.
           if (current !== undefined) {
-            this.io(() => {
+            await this.ioAsync(async () => {
               fs.rmSync(this.leasePath(ip), { force: true });
-              fsyncDir(this.leases);
+              await fsyncDir(this.leases);
             });
           }
           return undefined;
         }
         // No file: claims (which take no lock) may race us for it, so create it the way they do.
         if (current === undefined) {
-          if (this.createExclusive(next)) return next;
+          if (await this.createExclusive(next)) return next;
           continue;
         }
         // An existing file changes only under this lock: a rename cannot overwrite anyone's claim.
-        this.io(() => {
-          this.writeAtomically(this.leases, ip, formatLease(next), true);
-          fsyncDir(this.leases);
+        await this.ioAsync(async () => {
+          await this.writeAtomically(this.leases, ip, formatLease(next), true);
+          await fsyncDir(this.leases);
         });
         return next;
       }
@@ -167,7 +183,7 @@ export class FileLeaseStore implements LeaseStore {
         fs.writeFileSync(path, mine, { flag: 'wx' });
         return () => fs.rmSync(path, { force: true });
       } catch (e) {
-        if (!isErrno(e, 'EEXIST')) throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+        if (!isErrno(e, 'EEXIST')) throw ioFailure(e);
       }
       let holder = '';
       let ageMs = 0;
@@ -197,12 +213,12 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   /** temp file + fsync + rename (+ the caller fsyncs the directory when it must be durable). */
-  private writeAtomically(dir: string, name: string, text: string, durable: boolean): void {
+  private async writeAtomically(dir: string, name: string, text: string, durable: boolean): Promise<void> {
     const temp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const fd = fs.openSync(temp, 'w', 0o644);
     try {
       fs.writeSync(fd, text);
-      if (durable) fs.fsyncSync(fd);
+      if (durable) await fsync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -229,21 +245,21 @@ export class FileLeaseStore implements LeaseStore {
       return record.ips;
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
-      throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+      throw ioFailure(e);
     }
   }
 
   async writeAttachment(record: AttachmentRecord): Promise<void> {
-    this.io(() => {
-      this.writeAtomically(this.attachments, this.attachmentName(record.containerId, record.ifname), `${JSON.stringify(record, null, 2)}\n`, true);
-      fsyncDir(this.attachments);
+    await this.ioAsync(async () => {
+      await this.writeAtomically(this.attachments, this.attachmentName(record.containerId, record.ifname), `${JSON.stringify(record, null, 2)}\n`, true);
+      await fsyncDir(this.attachments);
     });
   }
 
   async deleteAttachment(containerId: string, ifname: string): Promise<void> {
-    this.io(() => {
+    await this.ioAsync(async () => {
       fs.rmSync(join(this.attachments, this.attachmentName(containerId, ifname)), { force: true });
-      fsyncDir(this.attachments);
+      await fsyncDir(this.attachments);
     });
   }
 
@@ -293,7 +309,7 @@ export class FileLeaseStore implements LeaseStore {
           fs.rmSync(path, { force: true });
           removed.push(name);
         } catch (e) {
-          if (!isErrno(e, 'ENOENT')) throw ipamError(CniCode.ioFailure, 'NI8115', [(e as Error).message]);
+          if (!isErrno(e, 'ENOENT')) throw ioFailure(e);
         }
       }
     }

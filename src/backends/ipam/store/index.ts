@@ -52,4 +52,52 @@ export async function openLeaseStore(config: StoreConfig, network: string): Prom
   return EtcdLeaseStore.open(config, network);
 }
 
+/**
+ * Where a CNI command gets its store: the plugin process opens one per command and
+ * closes it after; the daemon keeps them open across commands (see KeptLeaseStores).
+ */
+export interface LeaseStoreSource {
+  open(config: StoreConfig, network: string): Promise<LeaseStore>;
+  /** Called once the command is done with the store. */
+  done(store: LeaseStore): Promise<void>;
+}
+
+export const storePerCommand: LeaseStoreSource = { open: openLeaseStore, done: (store) => store.close() };
+
+/**
+ * The daemon's stores: etcd stores are kept open across commands, one per store config
+ * and network (so one connected client), and shared by concurrent commands, which they
+ * are safe for. File stores are opened per command as in the plugin (opening one is a
+ * few mkdirs, and it re-creates a store directory removed meanwhile).
+ */
+export class KeptLeaseStores implements LeaseStoreSource {
+  private readonly stores = new Map<string, Promise<LeaseStore>>();
+  private readonly kept = new WeakSet<LeaseStore>();
+
+  async open(config: StoreConfig, network: string): Promise<LeaseStore> {
+    if (config.type === 'file') return openLeaseStore(config, network);
+    const key = JSON.stringify([config, network]);
+    let opening = this.stores.get(key);
+    if (!opening) {
+      opening = openLeaseStore(config, network);
+      this.stores.set(key, opening);
+      // A failed open is not kept: the next command tries again.
+      opening.catch(() => this.stores.delete(key));
+    }
+    const store = await opening;
+    this.kept.add(store);
+    return store;
+  }
+
+  async done(store: LeaseStore): Promise<void> {
+    if (!this.kept.has(store)) await store.close();
+  }
+
+  async closeAll(): Promise<void> {
+    const stores = [...this.stores.values()];
+    this.stores.clear();
+    await Promise.all(stores.map(async (s) => (await s.catch(() => undefined))?.close()));
+  }
+}
+
 export { FileLeaseStore } from './file-store.js';
