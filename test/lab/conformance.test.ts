@@ -3,13 +3,13 @@
  * node namespace, and probed; the dataplane must agree with the expected table AND with
  * the evaluator on every probe, plus on a full reachability matrix.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderNodeRuleset } from '../../src/backends/nftables/index.js';
 import { evaluate, type Verdict } from '../../src/explain/index.js';
 import { hasErrors } from '../../src/diagnostics/diagnostic.js';
 import { conformanceCases, endpointIp, type Probe } from '../fixtures/conformance.js';
 import { e2eInventory } from '../fixtures/ir.js';
-import { Lab, requireTools, type LabProbe } from './netns.js';
+import { useLab, type LabProbe } from './netns.js';
 
 const inventory = e2eInventory();
 const podKeys = inventory.pods.map((p) => `${p.namespace}/${p.name}`);
@@ -26,27 +26,19 @@ function matrix(): Omit<Probe, 'expect' | 'text'>[] {
 }
 
 describe('lab: NetworkPolicy and intent conformance on real packets', () => {
-  let lab: Lab | undefined;
-  beforeAll(async () => {
-    requireTools();
-    lab = await Lab.create(inventory, 'n1');
-    expect(await lab.warmUp()).toEqual([]);
-  });
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab(inventory, 'n1');
 
   for (const c of conformanceCases) {
     it(c.name, async () => {
       const { script, diagnostics } = renderNodeRuleset(c.ir, c.inventory, 'n1');
       expect(hasErrors(diagnostics)).toBe(false);
-      const applied = await lab!.apply(script);
+      const applied = await lab().apply(script);
       expect(applied.stderr).toBe('');
       expect(applied.ok).toBe(true);
 
       const probes = [...c.probes, ...matrix()];
       const labProbes: LabProbe[] = probes.map((p) => ({ from: p.from, host: endpointIp(c.inventory, p.to, p.family), protocol: p.protocol, port: p.port }));
-      const outcomes = await lab!.probeConfirmed(labProbes);
+      const outcomes = await lab().probeConfirmed(labProbes);
       const disagreements: string[] = [];
       probes.forEach((p, i) => {
         const text = `${p.from} -> ${p.to} ${p.protocol}/${p.port}${p.family === 6 ? '/6' : ''}`;

@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Inventory, InventoryNode, InventoryPod } from '../../src/inventory/index.js';
 import { applyNftScript, listNftTable, type NftRunResult } from '../../src/backends/nftables/apply.js';
 
@@ -54,6 +55,23 @@ interface Agent {
 function ipBatch(commands: string[], netns?: string): void {
   if (commands.length === 0) return;
   execFileSync('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: commands.join('\n') + '\n', stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+/**
+ * The lab of one describe block: built and warmed up before its tests (failing, naming the
+ * Debian packages, when tools are missing) and always destroyed after them.
+ */
+export function useLab(inventory: Inventory, node: string): () => Lab {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    requireTools();
+    lab = await Lab.create(inventory, node);
+    expect(await lab.warmUp()).toEqual([]);
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+  return () => lab!;
 }
 
 export class Lab {
