@@ -174,3 +174,13 @@ describe('netintent compile --target nftables', () => {
     expect(r.stderr).toContain('NI6003');
   });
 });
+
+describe('netintent explain', () => {
+  it('prints the decision as one chain line: [tier] action (rule at file:line) -> ...', async () => {
+    const r = await netintent(['explain', 'examples/11-tiers-and-actions/dsl', '--inventory', 'examples/inventory.yaml', '--from', 'monitoring/frontend-1', '--to', 'finance/billing-1', '--port', '443/tcp'], root);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[1]).toBe(
+      '  [admin] pass (security/1 at examples/11-tiers-and-actions/dsl/tiers.intent:23) -> [baseline] deny (default-deny-finance/0 at examples/11-tiers-and-actions/dsl/tiers.intent:32)',
+    );
+  });
+});

@@ -70,6 +70,9 @@ function usage(io: CliIo, message: string, format: DiagnosticFormat): never {
 function renderEvaluation(inventory: Inventory, conn: Connection, spec: string, r: Evaluation): string {
   const lines = [`${r.verdict}: ${podLabel(inventory, conn.src)} -> ${podLabel(inventory, conn.dst)} ${spec}`];
   const side = (d: Evaluation['egress']): string => `${d.verdict} (${d.by}${d.id ? ` ${d.id}` : ''})`;
+  // The whole decision on one line, as reviewers quote it: [tier] action (rule at file:line) -> ...
+  const path = r.chain.map((s) => `[${s.tier}] ${s.action} (${s.id.replace(/^rule:/, '')}${s.source ? ` at ${s.source}` : ''})`).join(' -> ');
+  lines.push(`  ${path || '[default] allow (no rule matched)'}`);
   lines.push(`  egress of the client:  ${side(r.egress)}`, `  ingress of the server: ${side(r.ingress)}`, '  chain:');
   r.chain.forEach((s, i) => {
     lines.push(`    ${i + 1}. ${s.tier.padEnd(11)} ${s.id.padEnd(28)} ${s.action.padEnd(11)}${s.source ? ` ${s.source}` : ''}${s.note ? `  # ${s.note}` : ''}`.trimEnd());
