@@ -48,7 +48,7 @@ function cleanup() {
   cleaned = true;
   for (const c of children) {
     try {
-      c.kill('SIGKILL');
+      c.kill('SIGTERM');
     } catch {}
   }
   for (const ns of Object.values(NS)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
@@ -61,6 +61,25 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/** Asynchronous run (tracked, so that SIGINT can stop it at once): resolves to stdout. */
+function runAsync(cmd, argv, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    const out = [];
+    let err = '';
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      children.delete(child);
+      if (code === 0) resolve(Buffer.concat(out).toString());
+      else reject(new Error(`${cmd} ${argv.slice(0, 6).join(' ')} exited ${code}: ${err.slice(0, 2000)}`));
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+const inNsAsync = (ns, cmd, argv) => runAsync('ip', ['netns', 'exec', ns, cmd, ...argv]);
 const run = (cmd, argv, input) => execFileSync(cmd, argv, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString();
 const ipBatch = (ns, cmds) => run('ip', ['-n', ns, '-batch', '-'], cmds.join('\n') + '\n');
 const inNs = (ns, cmd, argv) => run('ip', ['netns', 'exec', ns, cmd, ...argv]);
@@ -228,10 +247,9 @@ function linearScript(rules) {
   return { script, renderMs: Math.round(performance.now() - t0) };
 }
 
-function nftApply(script) {
+async function nftApply(script) {
   const t0 = performance.now();
-  const r = spawnSync('ip', ['netns', 'exec', NS.node, 'nft', '-f', '-'], { input: script, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 2000)}`);
+  await runAsync('ip', ['netns', 'exec', NS.node, 'nft', '-f', '-'], script);
   return Math.round(performance.now() - t0);
 }
 
@@ -241,17 +259,17 @@ function countRules() {
 }
 
 // ---------------------------------------------------------------- measurements
-function iperf() {
-  const out = inNs(NS.client, 'iperf3', ['-c', SERVER_IP, '-p', String(IPERF_PORT), '-t', String(SECONDS), '-J']);
+async function iperf() {
+  const out = await inNsAsync(NS.client, 'iperf3', ['-c', SERVER_IP, '-p', String(IPERF_PORT), '-t', String(SECONDS), '-J']);
   const j = JSON.parse(out);
   return j.end.sum_received.bits_per_second / 1e6;
 }
-function connRate() {
-  const out = inNs(NS.client, process.execPath, ['-e', CLIENT_JS, SERVER_IP, String(CONN_PORT), String(SECONDS), String(CONCURRENCY)]);
+async function connRate() {
+  const out = await inNsAsync(NS.client, process.execPath, ['-e', CLIENT_JS, SERVER_IP, String(CONN_PORT), String(SECONDS), String(CONCURRENCY)]);
   const j = JSON.parse(out);
   return { perSecond: (j.done * 1000) / j.ms, errors: j.errors };
 }
-const check = (port) => inNs(NS.client, process.execPath, ['-e', CHECK_JS, SERVER_IP, String(port)]).trim();
+const check = async (port) => (await inNsAsync(NS.client, process.execPath, ['-e', CHECK_JS, SERVER_IP, String(port)])).trim();
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -283,18 +301,19 @@ async function main() {
   await Promise.all([waitLine(iperfServer, 'iperf3 -s'), waitLine(connServer, 'connection server')]);
 
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of configs) {
-      c.applyMs.push(nftApply(c.script));
+    // The order rotates each round so that a drift in the machine's load favours no configuration.
+    for (const c of [...configs.slice(round % 3), ...configs.slice(0, round % 3)]) {
+      c.applyMs.push(await nftApply(c.script));
       if (round === 0) {
         c.ruleCount = countRules();
-        c.open = check(CONN_PORT);
-        c.closed = check(CLOSED_PORT);
+        c.open = await check(CONN_PORT);
+        c.closed = await check(CLOSED_PORT);
         if (c.open !== 'open' || c.closed !== 'timeout') throw new Error(`${c.label}: port ${CONN_PORT} ${c.open}, port ${CLOSED_PORT} ${c.closed} (expected open / timeout)`);
       }
-      const mbit = iperf();
-      const { perSecond, errors } = connRate();
-      c.mbit.push(mbit);
-      c.cps.push(perSecond);
+      const mbit = await iperf();
+      const { perSecond, errors } = await connRate();
+      c.mbit[round] = mbit;
+      c.cps[round] = perSecond;
       c.connErrors += errors;
       console.log(JSON.stringify({ round, config: c.label, mbit: Math.round(mbit), connPerS: Math.round(perSecond), errors, load: os.loadavg()[0].toFixed(1) }));
     }
@@ -312,8 +331,10 @@ async function main() {
   const rC = med(configs[2]).mbit / med(base).mbit;
   const cB = med(configs[1]).cps / med(base).cps;
   const cC = med(configs[2]).cps / med(base).cps;
+  // Ratio of each round's own runs (the same minute of machine load), median over rounds.
+  const paired = (c) => median(c.mbit.map((x, r) => x / base.mbit[r]));
   const table = [header, `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`, ...rows].join('\n');
-  const summary = `Throughput ratio 10k / 10 rules: ${(100 * rB).toFixed(1)} % (target ≥ 90 %: ${rB >= 0.9 ? 'met' : 'not met'}); linear / 10 rules: ${(100 * rC).toFixed(1)} %. Connections/s ratio 10k / 10 rules: ${(100 * cB).toFixed(1)} %; linear / 10 rules: ${(100 * cC).toFixed(1)} %.`;
+  const summary = `Throughput ratio 10k / 10 rules: ${(100 * rB).toFixed(1)} % (target ≥ 90 %: ${rB >= 0.9 ? 'met' : 'not met'}); linear / 10 rules: ${(100 * rC).toFixed(1)} %. Median of the per-round ratios (runs of the same round): 10k / 10 rules ${(100 * paired(configs[1])).toFixed(1)} % (rounds: ${configs[1].mbit.map((x, r) => `${Math.round((100 * x) / base.mbit[r])} %`).join(', ')}), linear / 10 rules ${(100 * paired(configs[2])).toFixed(1)} %. Connections/s ratio 10k / 10 rules: ${(100 * cB).toFixed(1)} %; linear / 10 rules: ${(100 * cC).toFixed(1)} %.`;
   console.log(`\n${table}\n\n${summary}`);
 
   if (WRITE) {
@@ -355,8 +376,9 @@ port ${CONN_PORT} to connect, so the ruleset is known to be in force.
 Measurements, client → server: iperf3 TCP (${SECONDS} s per run, received rate) and new TCP
 connections per second (a small Node client keeps ${CONCURRENCY} connects in flight for
 ${SECONDS} s and counts completed connect + close; the Node server ends each connection at
-once). The three configurations are interleaved round by round (${ROUNDS} rounds) because the
-machine is shared; medians are given, individual runs in parentheses.
+once). The three configurations are interleaved round by round (${ROUNDS} rounds, the order
+rotating each round) because the machine is shared; medians are given, individual runs in
+parentheses (in round order).
 
 Machine: ${os.cpus().length} × ${cpu}, shared with another engineer's tests (load average
 ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} when the run ended); Node ${process.version}; ${nftVersion}; ${iperfVersion}; kernel ${os.release()}.
