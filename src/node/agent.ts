@@ -1,21 +1,25 @@
 /**
  * The node agent: makes one node match the intents. Order: nftables first (one atomic
- * transaction, so there is never an allow-all window), then tc, then routes. Remembers
- * what it applied, so a reconcile changes only the difference (set elements when only
- * pods churn, tc for the pods whose figures or interface changed) and a drift check can
- * repair what someone changed behind its back. A failure keeps the last good state.
+ * transaction, so there is never an allow-all window), then the L7 proxies (HAProxy,
+ * dnsmasq) when rules need them, then tc, then routes. Remembers what it applied, so a
+ * reconcile changes only the difference (set elements when only pods churn, tc for the
+ * pods whose figures or interface changed) and a drift check can repair what someone
+ * changed behind its back. A failure keeps the last good state.
  */
+import { join } from 'node:path';
 import { diag, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Ir } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { canonicalJson } from '../ir/canonical.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
-import { renderNodeRuleset, renderNodeUpdate, type NftRuleset, type NodeUpdate } from '../backends/nftables/index.js';
+import { renderNodeUpdate, type NftRuleset, type NodeUpdate } from '../backends/nftables/index.js';
+import { withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
 import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
 import { runTool, type HostOptions } from './exec.js';
 import { listLinks, readNetSnapshot, resolveHostInterfaces } from './interfaces.js';
-import { podInterfaces } from './plan.js';
+import { NodeL7Proxies } from './l7.js';
+import { podInterfaces, renderMainTable } from './plan.js';
 import { applyEgressRoutes, findUplink } from './routes.js';
 import { TcEdge, type TcObserved } from './tc.js';
 
@@ -24,17 +28,25 @@ export interface AgentOptions extends HostOptions {
   log?: (line: string) => void;
   /** Active gateway of an egress gateway (health checks); default: the first candidate. */
   activeGateway?: (gw: EgressPlan['gateways'][number]) => string | undefined;
+  /** Where the L7 proxies keep their configurations and sockets; default DEFAULT_STATE_DIR. */
+  stateDir?: string;
+  /** Diagnostics that arrive between applies (an L7 proxy going down: NI8307). */
+  report?: (d: Diagnostic) => void;
 }
+
+export const DEFAULT_STATE_DIR = '/run/netintent';
 
 export interface ApplyReport {
   ok: boolean;
   nft: 'full' | 'elements' | 'none' | 'failed';
   nodeTable: 'applied' | 'none' | 'failed';
+  /** HAProxy and dnsmasq: started or reloaded, stopped (no L7 rule any more), or not in use. */
+  proxies: 'applied' | 'stopped' | 'none' | 'failed';
   tc: { applied: string[]; removed: string[]; skipped: string[]; failed: string[] };
   routes: string[];
   diagnostics: Diagnostic[];
   /** Milliseconds per step, for the log and the benchmark. */
-  timings: { prepare: number; nft: number; tc: number; routes: number };
+  timings: { prepare: number; nft: number; proxies: number; tc: number; routes: number };
 }
 
 interface AppliedShaping {
@@ -44,6 +56,9 @@ interface AppliedShaping {
 
 export class NodeAgent {
   private readonly tcEdge: TcEdge;
+  private readonly proxies: NodeL7Proxies;
+  /** The L7 table last applied (undefined: the plain one, and no proxy runs); left alone while it stays the same. */
+  private l7Script: string | undefined;
   private irKey: string | undefined;
   private ir: Ir | undefined;
   private inventory: Inventory | undefined;
@@ -62,6 +77,12 @@ export class NodeAgent {
 
   constructor(private readonly opts: AgentOptions) {
     this.tcEdge = new TcEdge(opts);
+    this.proxies = new NodeL7Proxies({
+      node: opts.node,
+      dir: join(opts.stateDir ?? DEFAULT_STATE_DIR, 'l7'),
+      ...(opts.netns ? { netns: opts.netns } : {}),
+      ...(opts.report ? { report: opts.report } : {}),
+    });
   }
 
   private log(line: string): void {
@@ -72,7 +93,7 @@ export class NodeAgent {
   private async listTable(table: string): Promise<string | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const r = await runTool(['nft', '-s', 'list', 'table', 'inet', table], this.opts);
-      if (r.ok && r.stdout) return r.stdout;
+      if (r.ok && r.stdout) return withoutRuntimeElements(r.stdout);
       if (/No such file or directory/.test(r.stderr)) return undefined; // the table is gone
       // Anything else (a dump interrupted by a concurrent change, a busy host): once more.
     }
@@ -91,7 +112,7 @@ export class NodeAgent {
 
   async apply(ir: Ir, inventory: Inventory): Promise<ApplyReport> {
     const node = this.opts.node;
-    const report: ApplyReport = { ok: true, nft: 'none', nodeTable: 'none', tc: { applied: [], removed: [], skipped: [], failed: [] }, routes: [], diagnostics: [], timings: { prepare: 0, nft: 0, tc: 0, routes: 0 } };
+    const report: ApplyReport = { ok: true, nft: 'none', nodeTable: 'none', proxies: 'none', tc: { applied: [], removed: [], skipped: [], failed: [] }, routes: [], diagnostics: [], timings: { prepare: 0, nft: 0, proxies: 0, tc: 0, routes: 0 } };
     let mark = performance.now();
     const lap = (step: keyof ApplyReport['timings']): void => {
       const now = performance.now();
@@ -102,10 +123,14 @@ export class NodeAgent {
     // Pure renders first; the kernel is read once (routes, qdiscs) for all of them.
     const irKey = canonicalJson(ir);
     const listings = await this.listings; // the previous apply's listings, taken before anything new is applied
-    const incremental = this.irKey === irKey && this.inventory !== undefined && listings !== undefined;
-    const update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; ruleset?: NftRuleset } = incremental
+    // The L7 table is always replaced in full: its steering sets follow the pods too.
+    const incremental = this.irKey === irKey && this.l7Script === undefined && this.inventory !== undefined && listings !== undefined;
+    let update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; ruleset?: NftRuleset; l7?: NodeL7Output } = incremental
       ? renderNodeUpdate(this.inventory!, inventory, ir, node, this.ruleset)
-      : { kind: 'full', ...renderNodeRuleset(ir, inventory, node) };
+      : { kind: 'full', ...renderMainTable(ir, inventory, node) };
+    const l7 = update.l7;
+    // An unchanged L7 table is left alone: a replace would flush the addresses dnsmasq learnt.
+    if (l7 && listings !== undefined && l7.nftScript === this.l7Script) update = { ...update, kind: 'none' };
     const tc = renderTcPlan(ir, inventory, node);
     const egress = renderEgressPlan(ir, inventory, node);
     report.diagnostics.push(...update.diagnostics, ...tc.diagnostics, ...egress.diagnostics);
@@ -133,10 +158,11 @@ export class NodeAgent {
     lap('prepare');
 
     // 1. nftables: both tables in ONE transaction (element updates when only pods churned,
-    // whole tables otherwise): there is never a moment with only half of it in force.
+    // whole tables otherwise): there is never a moment with only half of it in force. With
+    // L7 rules the same transaction closes the proxy ports whose proxy is not up yet.
     const script = [update.kind === 'none' ? '' : update.script, nodeScript].filter(Boolean).join('\n');
     if (script) {
-      const r = await applyNftScript(script, this.opts);
+      const r = l7 && update.kind === 'full' ? await this.proxies.applyRuleset(l7, nodeScript).then(() => ({ ok: true, stderr: '' }), (e: Error) => ({ ok: false, stderr: e.message })) : await applyNftScript(script, this.opts);
       if (!r.ok) {
         report.ok = false;
         report.diagnostics.push(diag('NI8203', undefined, [node, `nft (${update.kind}, table ${NODE_TABLE} ${nodeUpdate === undefined ? 'full' : 'elements'})`, r.stderr.trim()]));
@@ -157,16 +183,39 @@ export class NodeAgent {
     this.hostIfByPod = byPod;
     lap('nft');
 
-    // 2. tc: only pods whose figures or interface changed; a vanished pod is skipped.
+    // 2. The L7 proxies, after the table that closes their ports until they are up; stopped
+    // only once a table without steering to them is in force.
+    if (l7) {
+      if (update.kind === 'full') report.proxies = await this.applyProxies(l7, report);
+    } else if (this.l7Script !== undefined) {
+      await this.proxies.stop();
+      report.proxies = 'stopped';
+    }
+    this.l7Script = l7?.nftScript;
+    lap('proxies');
+
+    // 3. tc: only pods whose figures or interface changed; a vanished pod is skipped.
     await this.applyShaping(tc.plan.pods, hostIf, observed, report);
     lap('tc');
 
-    // 3. Routes and egress IPs.
+    // 4. Routes and egress IPs.
     await this.applyRoutes(egress.plan, active, report);
     lap('routes');
     return report;
   }
 
+
+  private async applyProxies(l7: NodeL7Output, report: ApplyReport): Promise<ApplyReport['proxies']> {
+    try {
+      await this.proxies.applyProxies(l7);
+      return 'applied';
+    } catch (e) {
+      // Its ports stay closed (@l7_down) and the supervisor keeps restarting it.
+      report.ok = false;
+      report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, 'L7 proxies', (e as Error).message]));
+      return 'failed';
+    }
+  }
 
   private async applyShaping(pods: readonly PodShaping[], hostIf: ReadonlyMap<string, string>, o: TcObserved, report: ApplyReport): Promise<void> {
     const todo: AppliedShaping[] = [];
@@ -279,6 +328,16 @@ export class NodeAgent {
   async releaseEgressIps(): Promise<void> {
     if (!this.egress) return;
     await applyEgressRoutes({ ...renderEgressRoutes(this.egress, this.activeMap(this.egress)), addresses: [] }, undefined, this.opts);
+  }
+
+  /** Stops HAProxy and dnsmasq (on shutdown); the table stays, so what it steers to them is refused, never let through. */
+  async stopProxies(): Promise<void> {
+    await this.proxies.stop();
+  }
+
+  /** Whether HAProxy or dnsmasq run for this agent (a one-shot apply then has to stay). */
+  get runsProxies(): boolean {
+    return this.l7Script !== undefined;
   }
 
   get egressPlan(): EgressPlan | undefined {

@@ -63,18 +63,34 @@ export class NodeL7Proxies {
   }
 
   /**
-   * Applies a rendered node output: the nft script first (a fresh table: every proxy port
-   * starts closed until its proxy answers), then the proxies (started, reloaded or stopped).
+   * Applies a rendered node output: the nft script (see `applyRuleset`), then the proxies
+   * (see `applyProxies`).
    */
   async apply(out: NodeL7Output): Promise<void> {
-    await mkdir(this.opts.dir, { recursive: true });
+    await this.applyRuleset(out);
+    await this.applyProxies(out);
+  }
+
+  /**
+   * Replaces the table with `out.nftScript` and, in the same transaction, closes every proxy
+   * port whose proxy is not up yet (so a fresh table never lets a guarded port through) and
+   * applies `alongside` (e.g. the agent's other table). Throws when nft refuses it.
+   */
+  async applyRuleset(out: NodeL7Output, alongside = ''): Promise<void> {
     const httpPorts = out.plan.http.map((t) => t.proxyPort);
     const allPorts = [...httpPorts, ...out.plan.dns.map((d) => d.proxyPort)];
     const up = new Set<number>([...(this.haproxy?.state === 'up' ? httpPorts : []), ...out.plan.dns.filter((d) => this.dnsmasq.get(d.name)?.proxy.state === 'up').map((d) => d.proxyPort)]);
+    const down = allPorts.filter((p) => !up.has(p));
+    const close = down.length ? `add element ${NFT_FAMILY} ${NFT_TABLE} ${L7_DOWN_SET} { ${down.join(', ')} }\n` : '';
+    await this.nft([out.nftScript, close, alongside].filter(Boolean).join('\n'));
     this.closed.clear();
-    await this.nft(out.nftScript);
-    await this.setClosed(allPorts.filter((p) => !up.has(p)), true);
+    for (const p of down) this.closed.add(p);
+  }
 
+  /** Starts, reloads or stops the proxies of `out`; each proxy's ports open once it is up. */
+  async applyProxies(out: NodeL7Output): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true });
+    const httpPorts = out.plan.http.map((t) => t.proxyPort);
     if (out.haproxyConfig) {
       if (!this.haproxy) {
         this.haproxy = new HaproxyProxy({ dir: this.opts.dir, ...(this.opts.netns ? { netns: this.opts.netns } : {}), ...(this.opts.haproxyBin ? { bin: this.opts.haproxyBin } : {}), onState: this.watcher('haproxy', 'haproxy', () => httpPorts) });

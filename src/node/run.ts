@@ -23,6 +23,8 @@ export interface RunOptions {
   /** Seconds between drift checks. */
   intervalS: number;
   healthPort: number;
+  /** The L7 proxies' state directory (AgentOptions.stateDir). */
+  stateDir?: string;
   /** Milliseconds between gateway probes; a gateway is down after 2 missed probes. */
   probeMs?: number;
   log: (line: string) => void;
@@ -31,7 +33,7 @@ export interface RunOptions {
 
 export function summary(r: ApplyReport): string {
   const tc = r.tc;
-  return [`nft ${r.nft}`, `node table ${r.nodeTable}`, `tc applied ${tc.applied.length} removed ${tc.removed.length} skipped ${tc.skipped.length} failed ${tc.failed.length}`, `routes ${r.routes.length} changed`, r.ok ? 'ok' : 'FAILED (last good state kept)'].join(', ');
+  return [`nft ${r.nft}`, `node table ${r.nodeTable}`, `proxies ${r.proxies}`, `tc applied ${tc.applied.length} removed ${tc.removed.length} skipped ${tc.skipped.length} failed ${tc.failed.length}`, `routes ${r.routes.length} changed`, r.ok ? 'ok' : 'FAILED (last good state kept)'].join(', ');
 }
 
 export interface RunningAgent {
@@ -52,7 +54,13 @@ export async function startAgentLoop(opts: RunOptions): Promise<RunningAgent> {
     opts.log(`gateway health changed: re-routing`);
     void serial(async () => logReport('gateways', await agent.gatewaysChanged()));
   });
-  const agent = new NodeAgent({ node: opts.node, log: opts.log, activeGateway: (gw) => health.active(gw.candidates) });
+  const agent = new NodeAgent({
+    node: opts.node,
+    log: opts.log,
+    activeGateway: (gw) => health.active(gw.candidates),
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+    report: (d) => opts.report([d]),
+  });
   let server: Server | undefined;
   if (opts.healthPort > 0) server = await startHealthServer(opts.healthPort);
 
@@ -121,8 +129,9 @@ export async function startAgentLoop(opts: RunOptions): Promise<RunningAgent> {
       await serial(async () => {
         // Enforcement stays (tables, qdiscs, routes survive a restart), but an egress IP
         // must not stay on a node whose agent no longer answers health probes: the next
-        // gateway takes it over.
+        // gateway takes it over. The L7 proxies are the agent's children: they go with it.
         await agent.releaseEgressIps();
+        await agent.stopProxies();
       });
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     },

@@ -27,6 +27,16 @@ describe('netintent node', () => {
     expect(r.stdout).toContain('ip addr add 203.0.113.10/32 dev <uplink>');
   });
 
+  it('apply --dry-run with HTTP rules: the L7 table and the HAProxy configuration the agent runs', async () => {
+    const r = await netintent(['node', 'apply', 'examples/08-l7-http/dsl', '--inventory', 'examples/inventory.yaml', '--node', 'node-1', '--dry-run'], root);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/chain l7_steer \{[^}]*dnat ip to 10\.0\.0\.11:\d+/);
+    expect(r.stdout).toContain('# --- HAProxy (haproxy.cfg; the agent runs it, HTTP rules) ---');
+    expect(r.stdout).toMatch(/frontend pod_10_244_1_50_80\n\s+bind 10\.0\.0\.11:\d+/);
+    expect(r.stdout).toContain("{ method POST } { path_reg '^(?:/v1/request-landing)$' }");
+  });
+
   it('usage: --inventory and --node are required (exit 2); an unknown node is an input error (exit 1)', async () => {
     expect((await netintent(['node', 'apply', 'examples/06-bandwidth/dsl', '--node', 'node-1'], root)).code).toBe(2);
     expect((await netintent(['node', 'run', 'examples/06-bandwidth/dsl', '--inventory', 'examples/inventory.yaml'], root)).code).toBe(2);

@@ -7,6 +7,7 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Ir } from '../../ir/types.js';
 import type { Inventory } from '../../inventory/index.js';
+import { SelectorResolver } from '../../resolve/index.js';
 import { buildNodeRuleset, nodeHeader, renderScript } from '../nftables/index.js';
 import { renderDnsmasqConfigs, type DnsmasqConfig } from './dnsmasq.js';
 import { renderHaproxyConfig } from './haproxy.js';
@@ -16,7 +17,7 @@ import { fqdnSetName, planNodeL7, type L7Plan } from './plan.js';
 export { dnsPatternShape, type DnsPatternShape, type DnsmasqConfig } from './dnsmasq.js';
 export { haproxyWord } from './haproxy.js';
 export { pcreDifference } from './regex.js';
-export { L7_DOWN_SET, FQDN_TIMEOUT } from './nft.js';
+export { L7_DOWN_SET, FQDN_TIMEOUT, withoutRuntimeElements } from './nft.js';
 export { fqdnSetName, planNodeL7, type L7Plan, type HttpTarget, type DnsInstance } from './plan.js';
 
 export interface NodeL7Output {
@@ -27,6 +28,17 @@ export interface NodeL7Output {
   dnsmasq: DnsmasqConfig[];
   plan: L7Plan;
   diagnostics: Diagnostic[];
+}
+
+/**
+ * Whether the node needs this back end rather than the plain nftables one: a rule with an
+ * HTTP or DNS clause (not `l4-only`), or an FQDN peer (only dnsmasq can fill its sets).
+ */
+export function needsL7(ir: Ir, inventory: Inventory): boolean {
+  const resolver = new SelectorResolver(ir, inventory);
+  return ir.rules.some(
+    (r) => (r.l7 !== undefined && !r.l4Only && r.l7.http.length + r.l7.dns.length > 0) || resolver.flatMembers([...r.from, ...r.to]).members.some((m) => m.kind === 'fqdn'),
+  );
 }
 
 export function renderNodeL7(ir: Ir, inventory: Inventory, nodeName: string): NodeL7Output {

@@ -22,6 +22,14 @@ export const L7_DOWN_SET = 'l7_down';
 /** Default lifetime of a learnt FQDN address: dnsmasq 2.90 adds elements without one. */
 export const FQDN_TIMEOUT = '300s';
 
+/**
+ * A `nft list table` without the elements of the sets filled at run time (@l7_down by the
+ * agent, the FQDN sets by dnsmasq): they change without anyone drifting from the intents.
+ */
+export function withoutRuntimeElements(listing: string): string {
+  return listing.replace(new RegExp(`(\\n\\s*set (?:${L7_DOWN_SET}|fq_\\w+) \\{[^}]*?)\\n\\s*elements = \\{[^}]*\\}`, 'g'), '$1');
+}
+
 function addSet(ruleset: NftRuleset, set: NftSet): void {
   ruleset.sets.set(set.name, { ...set, elements: sortElements(set.elements) });
 }

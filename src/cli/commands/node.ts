@@ -1,12 +1,13 @@
 /**
  * `node apply` (one shot, or `--dry-run` to print the plan) and `node run` (reconcile
- * loop) on one node.
+ * loop) on one node. With L7 rules both run HAProxy and dnsmasq as their children, so a
+ * `node apply` then stays in the foreground until SIGINT/SIGTERM stops the proxies.
  */
 import type { Command } from 'commander';
 import { diag, hasErrors, sortDiagnostics } from '../../diagnostics/diagnostic.js';
 import type { DiagnosticFormat } from '../../diagnostics/render.js';
 import { compileFiles } from '../../sources/index.js';
-import { NodeAgent, planNode, readNetSnapshot, renderDryRun, resolveHostInterfaces, startAgentLoop, summary, DEFAULT_HEALTH_PORT } from '../../node/index.js';
+import { NodeAgent, planNode, readNetSnapshot, renderDryRun, resolveHostInterfaces, startAgentLoop, summary, DEFAULT_HEALTH_PORT, DEFAULT_STATE_DIR } from '../../node/index.js';
 import { EXIT_INPUT, EXIT_USAGE, ExitError, type CliIo } from '../program.js';
 import { formatOption, reportDiagnostics } from '../report.js';
 import { readInventoryFile } from './compile.js';
@@ -17,7 +18,23 @@ interface NodeOptions {
   dryRun?: boolean;
   interval: string;
   healthPort: string;
+  stateDir: string;
   format: DiagnosticFormat;
+}
+
+const STATE_DIR_HELP = 'directory for the L7 proxies\' configurations and sockets';
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 function positive(text: string, what: string, io: CliIo, format: DiagnosticFormat): number {
@@ -37,7 +54,8 @@ export function registerNode(program: Command, io: CliIo): void {
     .argument('<paths...>', 'intent files (.intent, .yaml) or directories')
     .requiredOption('--inventory <file>', 'cluster inventory')
     .requiredOption('--node <name>', 'this node')
-    .option('--dry-run', 'print the nft scripts, tc commands and routes instead of applying')
+    .option('--dry-run', 'print the nft scripts, proxy configurations, tc commands and routes instead of applying')
+    .option('--state-dir <dir>', STATE_DIR_HELP, DEFAULT_STATE_DIR)
     .addOption(formatOption())
     .action(async (paths: string[], opts: NodeOptions) => {
       const compiled = compileFiles(paths, io.cwd);
@@ -57,10 +75,18 @@ export function registerNode(program: Command, io: CliIo): void {
         io.stdout(renderDryRun(plan, inv.inventory, resolveHostInterfaces(await readNetSnapshot(), ips)));
         return;
       }
-      const report = await new NodeAgent({ node: opts.node }).apply(compiled.ir, inv.inventory);
+      const agent = new NodeAgent({ node: opts.node, stateDir: opts.stateDir, report: (d) => reportDiagnostics(io, [d], opts.format) });
+      const report = await agent.apply(compiled.ir, inv.inventory);
       const all = sortDiagnostics([...diagnostics, ...report.diagnostics]);
       if (all.length) reportDiagnostics(io, all, opts.format);
       io.stdout(`${opts.node}: ${summary(report)}\n`);
+      if (agent.runsProxies) {
+        if (report.ok) {
+          io.stdout(`${opts.node}: L7 proxies running until SIGINT/SIGTERM (node run also follows changes)\n`);
+          await untilSignal();
+        }
+        await agent.stopProxies();
+      }
       if (!report.ok) throw new ExitError(EXIT_INPUT);
     });
   node
@@ -71,6 +97,7 @@ export function registerNode(program: Command, io: CliIo): void {
     .requiredOption('--node <name>', 'this node')
     .option('--interval <seconds>', 'seconds between drift checks', '10')
     .option('--health-port <port>', 'TCP port for egress-gateway health probes (0: none)', String(DEFAULT_HEALTH_PORT))
+    .option('--state-dir <dir>', STATE_DIR_HELP, DEFAULT_STATE_DIR)
     .addOption(formatOption())
     .action(async (paths: string[], opts: NodeOptions) => {
       const intervalS = positive(opts.interval, '--interval', io, opts.format);
@@ -82,18 +109,12 @@ export function registerNode(program: Command, io: CliIo): void {
         cwd: io.cwd,
         intervalS: Math.max(intervalS, 0.2),
         healthPort,
+        stateDir: opts.stateDir,
         log: (line) => io.stderr(`${new Date().toISOString()} ${opts.node}: ${line}\n`),
         report: (d) => reportDiagnostics(io, sortDiagnostics(d), opts.format),
       });
       await agent.ready;
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void agent.stop().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
+      await agent.stop();
     });
 }
