@@ -3,9 +3,10 @@
  * Secret volume updates) without a restart: new handshakes get the new certificate,
  * open connections keep theirs.
  */
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { watchDebounced, type DebouncedWatch } from './watch.js';
 
 export interface KeyPair {
   cert: Buffer;
@@ -24,8 +25,7 @@ export interface CertificateEvents {
 }
 
 export class CertificateWatcher {
-  private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private watcher: DebouncedWatch | undefined;
 
   constructor(
     private current: KeyPair,
@@ -53,19 +53,12 @@ export class CertificateWatcher {
 
   /** Watches the directories (Secret volumes swap a `..data` symlink, which a file watch misses). */
   watch(debounceMs: number): void {
-    for (const dir of new Set([dirname(this.certPath), dirname(this.keyPath)])) {
-      const watcher = watch(dir, () => {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.check(), debounceMs);
-      });
-      watcher.on('error', () => undefined);
-      this.watchers.push(watcher);
-    }
+    const dirs = [...new Set([dirname(this.certPath), dirname(this.keyPath)])].map((path) => ({ path, recursive: false }));
+    this.watcher = watchDebounced(dirs, debounceMs, () => this.check());
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 }

@@ -3,7 +3,6 @@
  * change. A set that fails to compile is refused: the last good one keeps serving and
  * the store says it is stale.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DiagnosticError, hasErrors, sortDiagnostics, type Diagnostic } from '../src/diagnostics/diagnostic.js';
@@ -13,6 +12,7 @@ import { loadInventory } from '../src/inventory/index.js';
 import type { AdmissionContext, CniFlavour } from '../src/admission/index.js';
 import type { Ir } from '../src/ir/types.js';
 import type { IntentCompiler } from './compiler.js';
+import { watchDebounced, type DebouncedWatch } from './watch.js';
 
 export interface AdmissionState {
   ir: Ir;
@@ -74,8 +74,7 @@ export interface IntentStoreEvents {
 }
 
 export class IntentStore {
-  private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private watcher: DebouncedWatch | undefined;
   private reloading: Promise<boolean> | undefined;
   private again = false;
   stale = false;
@@ -138,23 +137,18 @@ export class IntentStore {
 
   /** Reloads after the files settle (editors and ConfigMap updates write in several steps). */
   async watch(debounceMs: number): Promise<void> {
-    const schedule = (): void => {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.reload(), debounceMs);
-    };
     const targets = [...this.paths, ...(this.inventoryPath !== undefined ? [this.inventoryPath] : [])];
-    for (const target of targets) {
-      const isDir = (await stat(target).catch(() => undefined))?.isDirectory() === true;
-      // Watch a file's directory: atomic replacement (rename, ConfigMap symlink swap) ends a file watch.
-      const watcher = watch(isDir ? target : dirname(target), { recursive: isDir }, schedule);
-      watcher.on('error', () => undefined);
-      this.watchers.push(watcher);
-    }
+    const dirs = await Promise.all(
+      targets.map(async (target) => {
+        const isDir = (await stat(target).catch(() => undefined))?.isDirectory() === true;
+        return { path: isDir ? target : dirname(target), recursive: isDir };
+      }),
+    );
+    this.watcher = watchDebounced(dirs, debounceMs, () => void this.reload());
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 }

@@ -12,6 +12,7 @@ import readline from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deleteNamespaces } from '../lab/netns.js';
 import type { Inventory } from '../../src/inventory/index.js';
 
 const AGENT = fileURLToPath(new URL('./pod-agent.mjs', import.meta.url));
@@ -154,13 +155,7 @@ export class L7Lab {
   }
 
   private removeNamespaces(): void {
-    for (const ns of this.namespaces) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {
-        // never created or already gone
-      }
-    }
+    deleteNamespaces(this.namespaces);
   }
 
   /** Stops what the lab started and removes every namespace it created. */

@@ -57,6 +57,17 @@ function ipBatch(commands: string[], netns?: string): void {
   execFileSync('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: commands.join('\n') + '\n', stdio: ['pipe', 'ignore', 'pipe'] });
 }
 
+/** Deletes network namespaces, ignoring those never created or already gone. */
+export function deleteNamespaces(names: Iterable<string>): void {
+  for (const ns of names) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // never created or already gone
+    }
+  }
+}
+
 /**
  * The lab of one describe block: built and warmed up before its tests (failing, naming the
  * Debian packages, when tools are missing) and always destroyed after them.
@@ -253,13 +264,7 @@ export class Lab {
   }
 
   private removeNamespaces(): void {
-    for (const ns of this.namespaces) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {
-        // never created or already gone
-      }
-    }
+    deleteNamespaces(this.namespaces);
   }
 
   /** Stops the agents this lab started and removes every namespace it created. */
