@@ -56,6 +56,19 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const unique = (list: string[]): string[] => [...new Set(list)].sort(byString);
 
+/** Sorted by `compare`, neighbours it calls equal dropped; `compare` must look at every field. */
+function sortUnique<T>(list: T[], compare: (a: T, b: T) => number): T[] {
+  list.sort(compare);
+  return list.filter((x, i) => i === 0 || compare(list[i - 1]!, x) !== 0);
+}
+
+function compareRequirements(a: I.IrRequirement, b: I.IrRequirement): number {
+  if (a.key !== b.key) return byString(a.key, b.key);
+  if (a.op !== b.op) return byString(a.op, b.op);
+  for (let i = 0; i < Math.min(a.values.length, b.values.length); i++) if (a.values[i] !== b.values[i]) return byString(a.values[i]!, b.values[i]!);
+  return a.values.length - b.values.length;
+}
+
 export function sourceRef(span: Span): I.IrSourceRef {
   return { file: span.file, line: span.start.line, col: span.start.col, endLine: span.end.line, endCol: span.end.col };
 }
@@ -147,15 +160,7 @@ export class Lowering {
       }
       reqs.push({ key: t.key.value, op: SELECTOR_OPS[t.op], values: t.op === 'exists' || t.op === 'notexists' ? [] : unique(t.values.map((v) => v.value)) });
     }
-    const seen = new Set<string>();
-    return reqs
-      .filter((r) => {
-        const k = canonicalJson(r);
-        if (seen.has(k)) return false;
-        seen.add(k);
-        return true;
-      })
-      .sort((a, b) => byString(a.key, b.key) || byString(a.op, b.op) || byString(a.values.join(','), b.values.join(',')));
+    return sortUnique(reqs, compareRequirements);
   }
 
   private namespaceName(name: A.Name): string {
@@ -215,15 +220,7 @@ export class Lowering {
       if (p.icmpCode && !p.icmpType) this.diagnostics.push(diag('NI4001', p.icmpCode.span, [p.icmpCode.value, 'an ICMP code needs an ICMP type']));
       out.push(port);
     }
-    const seen = new Set<string>();
-    return out
-      .filter((p) => {
-        const k = canonicalJson(p);
-        if (seen.has(k)) return false;
-        seen.add(k);
-        return true;
-      })
-      .sort(comparePorts);
+    return sortUnique(out, comparePorts);
   }
 
   private rate(r: A.Rate | undefined): number | undefined {

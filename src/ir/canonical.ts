@@ -4,54 +4,60 @@ import { createHash } from 'node:crypto';
  * Canonical JSON: object keys sorted, undefined dropped. Pretty output indents by two
  * spaces and keeps leaves (objects and arrays of scalars, such as a port or a source
  * span) on one line, which reads well in review and keeps large IRs small. The same value
- * always gives the same bytes, whatever the construction order. A direct serialiser (no
- * sorted copy of the value) because the IR of a large corpus is many megabytes.
+ * always gives the same bytes, whatever the construction order.
+ *
+ * The IR of a large corpus is many megabytes, so the bytes come from the engine's own
+ * `JSON.stringify` over a key-sorted copy, and leaves are folded onto one line by one
+ * regular-expression pass: several times faster than writing every piece in JavaScript.
+ * Integer-like keys, which JavaScript always enumerates first, come first in numeric order.
  */
 export function canonicalJson(value: unknown, pretty = false): string {
-  return write(value, pretty ? '\n' : '', pretty);
+  const sorted = sortedCopy(value);
+  if (!pretty) return JSON.stringify(sorted) ?? 'null';
+  return (JSON.stringify(sorted, null, 2) ?? 'null').replace(EXPANDED_LEAF, foldLeaf);
 }
 
 /** Longest leaf that pretty output keeps on one line. */
 const INLINE_WIDTH = 100;
 
-function isScalar(v: unknown): boolean {
-  return v === null || typeof v !== 'object' || (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0);
+/** One member of an expanded leaf: an optional key, then a scalar, `[]` or `{}` (JSON strings never hold a raw newline). */
+const LEAF_ITEM = String.raw`(?:"(?:[^"\\\n]|\\.)*": )?(?:"(?:[^"\\\n]|\\.)*"|[-+.\deE]+|true|false|null|\[\]|\{\})`;
+const EXPANDED_LEAF = new RegExp(String.raw`[{[]\n *${LEAF_ITEM}(?:,\n *${LEAF_ITEM})*\n *[}\]]`, 'g');
+
+function foldLeaf(expanded: string): string {
+  const line = expanded.replace(/,\n +/g, ', ').replace(/\n */g, '');
+  return line.length <= INLINE_WIDTH ? line : expanded;
 }
 
-function sortedKeys(obj: Record<string, unknown>): string[] {
-  return Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
+/** Sorted key lists, cached by the insertion order of objects built alike. */
+const sortedKeyCache = new Map<string, string[]>();
+function sortedKeys(obj: object): string[] {
+  const own = Object.keys(obj);
+  const shape = own.join('\0');
+  let sorted = sortedKeyCache.get(shape);
+  if (!sorted) {
+    sorted = [...own].sort();
+    if (sortedKeyCache.size < 4096) sortedKeyCache.set(shape, sorted);
+  }
+  return sorted;
 }
 
-function write(value: unknown, newline: string, pretty: boolean): string {
-  if (value === null || value === undefined || typeof value !== 'object') return value === undefined ? 'null' : JSON.stringify(value);
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    if (pretty && value.every(isScalar)) {
-      const line = `[${value.map((v) => write(v, '', false)).join(', ')}]`;
-      if (line.length <= INLINE_WIDTH) return line;
-    }
-    const inner = pretty ? `${newline}  ` : '';
-    let text = '[';
-    for (let i = 0; i < value.length; i++) text += (i ? ',' : '') + inner + write(value[i], inner, pretty);
-    return `${text}${newline}]`;
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = value[i] === undefined ? null : sortedCopy(value[i]);
+    return copy;
   }
+  const toJson = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJson === 'function') return sortedCopy(toJson.call(value));
   const obj = value as Record<string, unknown>;
-  const keys = sortedKeys(obj);
-  if (keys.length === 0) return '{}';
-  if (pretty && keys.every((k) => isScalar(obj[k]))) {
-    const line = `{${keys.map((k) => `${JSON.stringify(k)}: ${write(obj[k], '', false)}`).join(', ')}}`;
-    if (line.length <= INLINE_WIDTH) return line;
+  const copy: Record<string, unknown> = {};
+  for (const k of sortedKeys(obj)) {
+    const v = obj[k];
+    if (v !== undefined) copy[k] = sortedCopy(v);
   }
-  const inner = pretty ? `${newline}  ` : '';
-  const colon = pretty ? ': ' : ':';
-  let text = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    text += (i ? ',' : '') + inner + JSON.stringify(k) + colon + write(obj[k], inner, pretty);
-  }
-  return `${text}${newline}}`;
+  return copy;
 }
 
 /** Short content hash for generated names: a change touches only the names it changes. */
