@@ -31,8 +31,86 @@ import {
   type ValueKind,
 } from './build.js';
 
-const statementGrammar = nearley.Grammar.fromCompiled({ ...grammar, ParserStart: 'statement' });
 const programGrammar = nearley.Grammar.fromCompiled(grammar);
+
+/**
+ * Statements are parsed into derivations (which rule, over which children) and only the
+ * one winning derivation is then built by the grammar's postprocessors, so no AST is
+ * built for the dead ends Earley explores. Statements with the same token signatures
+ * (below) have the same derivation: it is cached, and a repeated statement shape (every
+ * `group { pods … }` block, every policy of the same rule layout) skips the Earley parse.
+ */
+type Postprocess = (d: unknown[]) => unknown;
+class Derivation {
+  constructor(
+    readonly postprocess: Postprocess,
+    /** Sub-derivations and terminals: the parser's tokens, replaced by their index in the statement once cached. */
+    readonly children: unknown[],
+  ) {}
+}
+const statementGrammar = nearley.Grammar.fromCompiled({
+  ...grammar,
+  ParserStart: 'statement',
+  ParserRules: grammar.ParserRules.map((rule) => {
+    const postprocess = (rule.postprocess ?? ((d: unknown[]) => d)) as Postprocess;
+    return { ...rule, postprocess: (d: unknown[]) => new Derivation(postprocess, d) };
+  }),
+});
+
+/** Every terminal of the grammar, in a fixed order: a token's signature is the set of those that accept it. */
+const TERMINALS: ((t: Token) => boolean)[] = [];
+{
+  const seen = new Set<unknown>();
+  for (const rule of grammar.ParserRules) {
+    for (const symbol of rule.symbols as (string | { literal?: string; type?: string; test?: (t: Token) => boolean })[]) {
+      if (typeof symbol === 'string' || seen.has(symbol.literal ?? symbol.type ?? symbol.test)) continue;
+      seen.add(symbol.literal ?? symbol.type ?? symbol.test);
+      if (symbol.test) TERMINALS.push(symbol.test);
+      else if (symbol.literal !== undefined) TERMINALS.push((t) => t.text === symbol.literal);
+      else TERMINALS.push((t) => t.type === symbol.type);
+    }
+  }
+}
+
+/** Bounded so that a long-running webhook recompiling many inputs keeps its memory flat. */
+const CACHE_LIMIT = 50_000;
+const signatureIds = new Map<string, Map<string, number>>();
+const signatureByBits = new Map<string, number>();
+const derivations = new Map<string, Derivation>();
+
+/** Small id of the set of terminals that accept a token (which depends on its type and text only). */
+function signatureOf(t: Token): number {
+  let byText = signatureIds.get(t.type);
+  if (!byText) signatureIds.set(t.type, (byText = new Map()));
+  let id = byText.get(t.text);
+  if (id === undefined) {
+    const bits = TERMINALS.map((accepts) => (accepts(t) ? '1' : '0')).join('');
+    id = signatureByBits.get(bits);
+    if (id === undefined) signatureByBits.set(bits, (id = signatureByBits.size));
+    if (byText.size >= CACHE_LIMIT) byText.clear();
+    byText.set(t.text, id);
+  }
+  return id;
+}
+
+/** Replaces the tokens of a fresh derivation by their index in the statement (in place). */
+function indexTokens(d: Derivation, index: ReadonlyMap<Token, number>): Derivation {
+  for (let i = 0; i < d.children.length; i++) {
+    const c = d.children[i];
+    d.children[i] = c instanceof Derivation ? indexTokens(c, index) : index.get(c as Token);
+  }
+  return d;
+}
+
+/** Runs the grammar's postprocessors over a derivation with the statement's tokens. */
+function build(d: Derivation, tokens: readonly Token[], first: number): unknown {
+  const data = new Array<unknown>(d.children.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = d.children[i];
+    data[i] = typeof c === 'number' ? tokens[first + c] : build(c as Derivation, tokens, first);
+  }
+  return d.postprocess(data);
+}
 
 export interface SyntaxResult {
   tokens: Token[];
@@ -137,12 +215,30 @@ export function parseStatements(file: string, text: string): SyntaxResult {
   const endOfInput = lines.span(text.length, text.length);
   starts.forEach((first, k) => {
     const end = starts[k + 1] ?? tokens.length;
-    const outcome = runParser(statementGrammar, tokens.slice(first, end));
-    if (outcome.ok) {
+    let key = '';
+    for (let i = first; i < end; i++) key += `${signatureOf(tokens[i]!)},`;
+    let derivation = derivations.get(key);
+    const slice = derivation ? [] : tokens.slice(first, end);
+    const outcome = derivation ? undefined : runParser(statementGrammar, slice);
+    if (outcome?.ok) {
       if (outcome.results.length > 1) diagnostics.push(diag('NI1005', tokenSpan(tokens[first]!), [outcome.results.length]));
-      statements.push(outcome.results[0] as Statement);
+      derivation = indexTokens(outcome.results[0] as Derivation, new Map(slice.map((t, i) => [t, i])));
+      // An ambiguous shape is parsed afresh each time, so that each occurrence is reported.
+      if (outcome.results.length === 1) {
+        if (derivations.size >= CACHE_LIMIT) derivations.clear();
+        derivations.set(key, derivation);
+      }
+    }
+    if (derivation) {
+      try {
+        statements.push(build(derivation, tokens, first) as Statement);
+      } catch (e) {
+        // The postprocessors validate nothing; an exception there is a bug in a builder.
+        diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [e instanceof Error ? e.message : String(e)]));
+      }
       return;
     }
+    if (!outcome || outcome.ok) return;
     if ('internal' in outcome) {
       diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [outcome.internal]));
     } else if (outcome.at !== 'end') {
