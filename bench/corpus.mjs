@@ -1,12 +1,26 @@
 // Generated benchmark corpus: N tenants, 10 rules and 2 fixed IPs per tenant, as DSL files
 // (one per tenant, like a repository with one file per team), plus a matching inventory.
+// `varied` gives every tenant its own layout (6-14 rules, 1-3 ports per rule, optional
+// `log`, 1-3 selector terms; 10 rules per tenant on average), as hand-written repositories
+// have: few statements then share a shape, so the parser's derivation cache rarely helps.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const APPS = ['web', 'api', 'db', 'cache', 'batch'];
 
-function tenantFile(i) {
+/** Deterministic pseudo-random integers in [0, n) for tenant i. */
+function dice(i) {
+  let x = (i + 1) * 2654435761;
+  return (n) => {
+    x = (x ^ (x >>> 13)) * 1274126177;
+    x ^= x >>> 16;
+    return (x >>> 0) % n;
+  };
+}
+
+function tenantFile(i, varied) {
   const t = `t${i}`;
+  const roll = dice(i);
   const net = `10.${100 + (i >> 8)}.${i & 255}`;
   const lines = [
     `# tenant ${t}: generated`,
@@ -18,16 +32,20 @@ function tenantFile(i) {
     `}`,
     '',
   ];
+  const extraTerms = ['', ', track != canary', ', track != canary, !legacy'];
   for (const app of APPS) {
-    lines.push(`group ${t}-${app} {`, `  pods app = ${app}, tier in (gold, silver) in namespace ${t}-a, ${t}-b`, `}`, '');
+    const terms = varied ? extraTerms[roll(3)] : '';
+    lines.push(`group ${t}-${app} {`, `  pods app = ${app}, tier in (gold, silver)${terms} in namespace ${t}-a, ${t}-b`, `}`, '');
   }
   lines.push(`group ${t}-office {`, `  cidr 172.${16 + (i % 16)}.0.0/16 except 172.${16 + (i % 16)}.${i & 255}.0/24`, `}`, '');
   // 10 rules: application-tier allows between the tenant's apps, a deny, a baseline rule.
   lines.push(`policy ${t}-app tier application priority ${100 + (i % 50)} {`);
-  for (let r = 0; r < 8; r++) {
+  const allows = varied ? 4 + roll(9) : 8;
+  for (let r = 0; r < allows; r++) {
     const from = `${t}-${APPS[r % 5]}`;
     const to = `${t}-${APPS[(r + 1) % 5]}`;
-    lines.push(`  allow ${from} -> ${to} on tcp/${8000 + r}, tcp/${9000 + r}-${9010 + r}`);
+    const ports = [`tcp/${8000 + r}`, `tcp/${9000 + r}-${9010 + r}`, `udp/${5000 + r}`].slice(0, varied ? 1 + roll(3) : 2);
+    lines.push(`  allow ${from} -> ${to} on ${ports.join(', ')}${varied && roll(4) === 0 ? ' log' : ''}`);
   }
   lines.push(`  allow ${t}-office -> ${t}-web on tcp/443 log`);
   lines.push(`}`, '', `policy ${t}-baseline tier baseline {`, `  deny any -> ${t}-db`, `}`, '');
@@ -36,11 +54,11 @@ function tenantFile(i) {
 }
 
 /** Writes the corpus for `tenants` tenants into dir; returns the number of DSL lines. */
-export function writeCorpus(dir, tenants) {
+export function writeCorpus(dir, tenants, { varied = false } = {}) {
   mkdirSync(dir, { recursive: true });
   let lines = 0;
   for (let i = 0; i < tenants; i++) {
-    const text = tenantFile(i);
+    const text = tenantFile(i, varied);
     lines += text.split('\n').length;
     writeFileSync(join(dir, `t${String(i).padStart(5, '0')}.intent`), text);
   }
