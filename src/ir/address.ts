@@ -31,6 +31,11 @@ export function familyOf(ip: string): Family {
 }
 
 export function ipToBigInt(ip: string): bigint {
+  if (CANONICAL_IPV4.test(ip)) {
+    // Dotted quads are most of any inventory: skip the general parser.
+    const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+    return BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d);
+  }
   const bytes = ipaddr.parse(ip).toByteArray();
   let n = 0n;
   for (const b of bytes) n = (n << 8n) | BigInt(b);

@@ -94,22 +94,56 @@ export class SelectorResolver {
     return ns ? [ns] : [];
   }
 
-  private namespacesIn(scope: IrNamespaceScope): InventoryNamespace[] {
-    if (scope.kind === 'names') return scope.names.flatMap((n) => this.namespacesNamed(n));
-    return this.namespaces.filter((ns) => {
-      switch (scope.kind) {
-        case 'all':
-          return true;
-        case 'selector':
-          return matchesSelector(scope.selector, ns.labels);
-        case 'tenant':
-        case 'notTenant': {
-          const owner = this.ownerOf(ns);
-          const owns = owner !== undefined && (owner.name === scope.tenant || owner.id === scope.tenant);
-          return scope.kind === 'tenant' ? owns : !owns;
+  /** Namespaces by owning tenant (under its name and its id), indexed on first use. */
+  private owned?: Map<string, InventoryNamespace[]>;
+  private namespacesOwnedBy(tenant: string): InventoryNamespace[] {
+    if (!this.owned) {
+      this.owned = new Map();
+      for (const ns of this.namespaces) {
+        const owner = this.ownerOf(ns);
+        if (!owner) continue;
+        for (const key of new Set([owner.name, owner.id])) {
+          let list = this.owned.get(key);
+          if (!list) this.owned.set(key, (list = []));
+          list.push(ns);
         }
       }
-    });
+    }
+    return this.owned.get(tenant) ?? [];
+  }
+
+  private namespacesIn(scope: IrNamespaceScope): InventoryNamespace[] {
+    switch (scope.kind) {
+      case 'names':
+        return scope.names.flatMap((n) => this.namespacesNamed(n));
+      case 'all':
+        return this.namespaces;
+      case 'selector':
+        return this.namespaces.filter((ns) => matchesSelector(scope.selector, ns.labels));
+      case 'tenant':
+        return this.namespacesOwnedBy(scope.tenant);
+      case 'notTenant': {
+        const inside = new Set(this.namespacesOwnedBy(scope.tenant));
+        return this.namespaces.filter((ns) => !inside.has(ns));
+      }
+    }
+  }
+
+  /**
+   * Pods outside a tenant: the selector's pods in all namespaces, minus the tenant's
+   * namespaces. Every isolated tenant has such a side, so the selector is matched once for
+   * all of them instead of once per tenant.
+   */
+  private podsOutsideTenant(tenant: string, selector: IrSelector): InventoryPod[] {
+    const key = `p:${canonicalJson([{ kind: 'notTenant', tenant }, selector])}`;
+    let pods = this.podMemo.get(key);
+    if (!pods) {
+      const everywhere = this.pods(`p:${canonicalJson([{ kind: 'all' }, selector])}`, () => this.namespaces, selector);
+      const inside = new Set(this.namespacesOwnedBy(tenant).map((ns) => ns.name));
+      pods = inside.size === 0 ? everywhere : everywhere.filter((p) => !inside.has(p.namespace));
+      this.podMemo.set(key, pods);
+    }
+    return pods;
   }
 
   /** Pods (not hostNetwork) of the namespaces matching `nsFilter` whose labels match `selector`; memoized. */
@@ -128,7 +162,7 @@ export class SelectorResolver {
       switch (member.kind) {
         case 'pods': {
           if (member.cluster !== undefined) return { ...EVERYTHING, any: false, unresolved: [`pods in cluster ${member.cluster}`] };
-          const pods = this.pods(`p:${canonicalJson([member.scope, member.selector])}`, () => this.namespacesIn(member.scope), member.selector);
+          const pods = member.scope.kind === 'notTenant' ? this.podsOutsideTenant(member.scope.tenant, member.selector) : this.pods(`p:${canonicalJson([member.scope, member.selector])}`, () => this.namespacesIn(member.scope), member.selector);
           const hosts = new Set<string>();
           for (const pod of pods) {
             if (member.network === undefined) for (const ip of pod.ips) hosts.add(ip);
