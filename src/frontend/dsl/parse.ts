@@ -36,26 +36,44 @@ const programGrammar = nearley.Grammar.fromCompiled(grammar);
 /**
  * Statements are parsed into derivations (which rule, over which children) and only the
  * one winning derivation is then built by the grammar's postprocessors, so no AST is
- * built for the dead ends Earley explores. Statements with the same token signatures
- * (below) have the same derivation: it is cached, and a repeated statement shape (every
- * `group { pods … }` block, every policy of the same rule layout) skips the Earley parse.
+ * built for the dead ends Earley explores. Token runs with the same token signatures
+ * (below) have the same derivation: it is cached, and a repeated shape skips the Earley
+ * parse. Policies and groups are parsed item by item (each rule, each member), so a
+ * policy whose rules were all seen before is not parsed at all, whatever its length.
  */
 type Postprocess = (d: unknown[]) => unknown;
 class Derivation {
   constructor(
     readonly postprocess: Postprocess,
-    /** Sub-derivations and terminals: the parser's tokens, replaced by their index in the statement once cached. */
+    /** Sub-derivations and terminals: the parser's tokens, replaced by their index in the parsed run once cached. */
     readonly children: unknown[],
   ) {}
 }
-const statementGrammar = nearley.Grammar.fromCompiled({
-  ...grammar,
-  ParserStart: 'statement',
-  ParserRules: grammar.ParserRules.map((rule) => {
-    const postprocess = (rule.postprocess ?? ((d: unknown[]) => d)) as Postprocess;
-    return { ...rule, postprocess: (d: unknown[]) => new Derivation(postprocess, d) };
-  }),
+const derivationRules = grammar.ParserRules.map((rule) => {
+  const postprocess = (rule.postprocess ?? ((d: unknown[]) => d)) as Postprocess;
+  return { ...rule, postprocess: (d: unknown[]) => new Derivation(postprocess, d) };
 });
+const derivationGrammar = (start: string): nearley.Grammar => nearley.Grammar.fromCompiled({ ...grammar, ParserStart: start, ParserRules: derivationRules });
+const statementGrammar = derivationGrammar('statement');
+
+/** Blocks parsed item by item: the header and braces as a skeleton with an empty `list`, then each `item`. */
+interface ItemBlock {
+  item: string;
+  grammar: nearley.Grammar;
+  /** Reserved words that start an item, and occur nowhere else at the block's top level. */
+  starts: ReadonlySet<string>;
+  /** The postprocessor of `list -> list item`. */
+  append: Postprocess;
+}
+function itemBlock(list: string, item: string, starts: string[]): ItemBlock {
+  const rule = grammar.ParserRules.find((r) => r.name === list && r.symbols.length === 2 && r.symbols[0] === list && r.symbols[1] === item);
+  if (!rule?.postprocess) throw new Error(`grammar: no rule ${list} -> ${list} ${item}`);
+  return { item, grammar: derivationGrammar(item), starts: new Set(starts), append: rule.postprocess as Postprocess };
+}
+const ITEM_BLOCKS: ReadonlyMap<string, ItemBlock> = new Map([
+  ['policy', itemBlock('rules', 'rule', ['allow', 'deny', 'reject', 'pass'])],
+  ['group', itemBlock('members', 'member', ['pods', 'cidr', 'fqdn', 'service', 'group'])],
+]);
 
 /** Every terminal of the grammar, in a fixed order: a token's signature is the set of those that accept it. */
 const TERMINALS: ((t: Token) => boolean)[] = [];
@@ -77,6 +95,20 @@ const CACHE_LIMIT = 50_000;
 const signatureIds = new Map<string, Map<string, number>>();
 const signatureByBits = new Map<string, number>();
 const derivations = new Map<string, Derivation>();
+
+/** The derivation of a token run under `grammar` (cached under `kind`), or undefined unless it parses exactly once. */
+function cachedDerivation(kind: string, g: nearley.Grammar, run: readonly Token[]): Derivation | undefined {
+  let key = kind;
+  for (const t of run) key += `,${signatureOf(t)}`;
+  let derivation = derivations.get(key);
+  if (derivation) return derivation;
+  const outcome = runParser(g, run);
+  if (!outcome.ok || outcome.results.length !== 1) return undefined;
+  derivation = indexTokens(outcome.results[0] as Derivation, new Map(run.map((t, i) => [t, i])));
+  if (derivations.size >= CACHE_LIMIT) derivations.clear();
+  derivations.set(key, derivation);
+  return derivation;
+}
 
 /** Small id of the set of terminals that accept a token (which depends on its type and text only). */
 function signatureOf(t: Token): number {
@@ -102,14 +134,56 @@ function indexTokens(d: Derivation, index: ReadonlyMap<Token, number>): Derivati
   return d;
 }
 
-/** Runs the grammar's postprocessors over a derivation with the statement's tokens. */
-function build(d: Derivation, tokens: readonly Token[], first: number): unknown {
+/** Runs the grammar's postprocessors over a derivation with the run's tokens; `replaced` is built as `value`. */
+function build(d: Derivation, run: readonly Token[], replaced?: Derivation, value?: unknown): unknown {
+  if (d === replaced) return value;
   const data = new Array<unknown>(d.children.length);
   for (let i = 0; i < data.length; i++) {
     const c = d.children[i];
-    data[i] = typeof c === 'number' ? tokens[first + c] : build(c as Derivation, tokens, first);
+    data[i] = typeof c === 'number' ? run[c] : build(c as Derivation, run, replaced, value);
   }
   return d.postprocess(data);
+}
+
+/** A token run built from its cached derivation, or undefined unless it parses exactly once. */
+function buildCached(kind: string, g: nearley.Grammar, run: readonly Token[]): unknown {
+  const derivation = cachedDerivation(kind, g, run);
+  return derivation ? build(derivation, run) : undefined;
+}
+
+/**
+ * A policy or group statement built item by item, or undefined when it is not such a
+ * block or any part does not parse exactly once (the whole statement is then parsed, and
+ * its errors reported, as any other).
+ */
+function buildItemBlock(statement: readonly Token[]): unknown {
+  const block = ITEM_BLOCKS.get(statement[0]!.text);
+  const last = statement.length - 1;
+  const open = statement.findIndex((t) => t.type === 'lbrace');
+  if (!block || statement[0]!.type !== 'word' || open < 0 || statement[last]!.type !== 'rbrace' || open === last) return undefined;
+  const itemStarts: number[] = [];
+  let depth = 0;
+  for (let i = open + 1; i < last; i++) {
+    const t = statement[i]!;
+    if (depth === 0 && t.type === 'word' && block.starts.has(t.text)) itemStarts.push(i);
+    else if (i === open + 1) return undefined;
+    if (t.type === 'lbrace') depth++;
+    else if (t.type === 'rbrace') depth--;
+  }
+  const skeletonRun = [...statement.slice(0, open + 1), statement[last]!];
+  const skeleton = cachedDerivation('{}', statementGrammar, skeletonRun);
+  // statement -> policy|group -> [… "{" list "}"]: the list is the empty derivation before "}".
+  const blockChildren = (skeleton?.children[0] as Derivation | undefined)?.children;
+  const emptyList = blockChildren?.[blockChildren.length - 2];
+  if (!(emptyList instanceof Derivation) || emptyList.children.length !== 0) return undefined;
+  let list = emptyList.postprocess([]);
+  for (let k = 0; k < itemStarts.length; k++) {
+    const run = statement.slice(itemStarts[k], itemStarts[k + 1] ?? last);
+    const item = buildCached(block.item, block.grammar, run);
+    if (item === undefined) return undefined;
+    list = block.append([list, item]);
+  }
+  return build(skeleton!, skeletonRun, emptyList, list);
 }
 
 export interface SyntaxResult {
@@ -215,30 +289,26 @@ export function parseStatements(file: string, text: string): SyntaxResult {
   const endOfInput = lines.span(text.length, text.length);
   starts.forEach((first, k) => {
     const end = starts[k + 1] ?? tokens.length;
-    let key = '';
-    for (let i = first; i < end; i++) key += `${signatureOf(tokens[i]!)},`;
-    let derivation = derivations.get(key);
-    const slice = derivation ? [] : tokens.slice(first, end);
-    const outcome = derivation ? undefined : runParser(statementGrammar, slice);
-    if (outcome?.ok) {
-      if (outcome.results.length > 1) diagnostics.push(diag('NI1005', tokenSpan(tokens[first]!), [outcome.results.length]));
-      derivation = indexTokens(outcome.results[0] as Derivation, new Map(slice.map((t, i) => [t, i])));
-      // An ambiguous shape is parsed afresh each time, so that each occurrence is reported.
-      if (outcome.results.length === 1) {
-        if (derivations.size >= CACHE_LIMIT) derivations.clear();
-        derivations.set(key, derivation);
-      }
-    }
-    if (derivation) {
+    const run = tokens.slice(first, end);
+    const built = (make: () => unknown): boolean => {
       try {
-        statements.push(build(derivation, tokens, first) as Statement);
+        const statement = make();
+        if (statement !== undefined) statements.push(statement as Statement);
+        return statement !== undefined;
       } catch (e) {
         // The postprocessors validate nothing; an exception there is a bug in a builder.
         diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [e instanceof Error ? e.message : String(e)]));
+        return true;
       }
+    };
+    if (built(() => buildItemBlock(run) ?? buildCached('', statementGrammar, run))) return;
+    // Not exactly one parse: parse again, for the diagnostics.
+    const outcome = runParser(statementGrammar, run);
+    if (outcome.ok) {
+      diagnostics.push(diag('NI1005', tokenSpan(tokens[first]!), [outcome.results.length]));
+      built(() => build(indexTokens(outcome.results[0] as Derivation, new Map(run.map((t, i) => [t, i]))), run));
       return;
     }
-    if (!outcome || outcome.ok) return;
     if ('internal' in outcome) {
       diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [outcome.internal]));
     } else if (outcome.at !== 'end') {

@@ -59,3 +59,33 @@ describe('cached derivations', () => {
     );
   });
 });
+
+describe('policies and groups item by item', () => {
+  test('rules with L7 blocks, nested braces, every action; members of every kind', () => {
+    const text = [
+      'group g {',
+      '  pods app = a, !legacy in namespace x',
+      '  group other',
+      '  cidr 10.0.0.0/8 except 10.1.0.0/16',
+      '  fqdn "*.example.com"',
+      '  service ns/svc',
+      '}',
+      'policy p tier tenant priority 3 {',
+      '  allow g -> any on tcp/80 http { GET "/a" host "h" header "x" = "y"  POST "/b" }',
+      '  deny any -> g on udp/53 dns { pattern "*.x" }',
+      '  reject g -> g log',
+      '  pass any -> any',
+      '}',
+      'policy empty {',
+      '}',
+    ].join('\n');
+    expect(cachedStatements('blocks.intent', text)).toBe(programStatements('blocks.intent', text));
+    expect(cachedStatements('blocks.intent', text)).toBe(programStatements('blocks.intent', text));
+  });
+
+  test('an error inside a block item is reported where it is, after items of the same shapes were cached', () => {
+    cachedStatements('ok.intent', 'policy p {\n  allow a -> b on tcp/80\n}\n');
+    const syntax = parseStatements('bad.intent', 'policy p {\n  allow a -> b on tcp/80\n  allow a -> -> b\n}\n');
+    expect(syntax.diagnostics.map((d) => [d.code, d.span?.start.line, d.span?.start.col])).toEqual([['NI1001', 3, 14]]);
+  });
+});
