@@ -54,7 +54,7 @@ const HTTP_METHOD = /^(\*|[A-Z]+)$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const unique = (list: string[]): string[] => [...new Set(list)].sort(byString);
+const unique = (list: string[]): string[] => (list.length < 2 ? [...list] : [...new Set(list)].sort(byString));
 
 /** Sorted by `compare`, neighbours it calls equal dropped; `compare` must look at every field. */
 function sortUnique<T>(list: T[], compare: (a: T, b: T) => number): T[] {
@@ -70,7 +70,8 @@ function compareRequirements(a: I.IrRequirement, b: I.IrRequirement): number {
 }
 
 export function sourceRef(span: Span): I.IrSourceRef {
-  return { file: span.file, line: span.start.line, col: span.start.col, endLine: span.end.line, endCol: span.end.col };
+  // Keys in canonical (sorted) order: the IR writer then shares the object instead of copying it.
+  return { col: span.start.col, endCol: span.end.col, endLine: span.end.line, file: span.file, line: span.start.line };
 }
 
 export class Lowering {
@@ -442,18 +443,21 @@ export class Lowering {
     return p.rules.map((r, index) => {
       const id = `rule:${p.name.value}/${index}`;
       this.source(id, r.span);
+      // Keys in canonical (sorted) order, as in `sourceRef`.
+      const from = this.peers(r.from);
+      const to = this.peers(r.to);
       const rule: I.IrRule = {
-        id,
-        policy: p.name.value,
-        tier: p.tier,
-        priority: p.priority.value,
-        index,
         action: r.action,
-        from: this.peers(r.from),
-        to: this.peers(r.to),
-        ports: this.ports(r.ports),
+        from,
+        id,
+        index,
         log: r.log,
         origin: 'intent',
+        policy: p.name.value,
+        ports: this.ports(r.ports),
+        priority: p.priority.value,
+        tier: p.tier,
+        to,
       };
       this.checkFqdnSources(r.from, rule.from);
       if (r.l7 && r.action !== 'allow') this.diagnostics.push(diag('NI5011', r.l7.span, [r.action]));
@@ -872,6 +876,7 @@ function compareRules(a: I.IrRule, b: I.IrRule): number {
 
 /** Sorted by canonical JSON, duplicates dropped: for lists whose order carries no meaning. */
 function sortByJson<T>(list: readonly T[]): T[] {
+  if (list.length < 2) return [...list];
   const keyed = list.map((x) => [canonicalJson(x), x] as const).sort((a, b) => byString(a[0], b[0]));
   return keyed.filter((k, i) => i === 0 || keyed[i - 1]![0] !== k[0]).map(([, x]) => x);
 }

@@ -29,35 +29,49 @@ function foldLeaf(expanded: string): string {
   return line.length <= INLINE_WIDTH ? line : expanded;
 }
 
-/** Sorted key lists, cached by the insertion order of objects built alike. */
-const sortedKeyCache = new Map<string, string[]>();
-function sortedKeys(obj: object): string[] {
+/** Sorted key lists, cached by the insertion order of objects built alike; `inOrder` when that order is already sorted. */
+const shapeCache = new Map<string, { sorted: string[]; inOrder: boolean }>();
+function shapeOf(obj: object): { sorted: string[]; inOrder: boolean } {
   const own = Object.keys(obj);
-  const shape = own.join('\0');
-  let sorted = sortedKeyCache.get(shape);
-  if (!sorted) {
-    sorted = [...own].sort();
-    if (sortedKeyCache.size < 4096) sortedKeyCache.set(shape, sorted);
+  const key = own.join('\0');
+  let shape = shapeCache.get(key);
+  if (!shape) {
+    const sorted = [...own].sort();
+    shape = { sorted, inOrder: sorted.every((k, i) => k === own[i]) };
+    if (shapeCache.size < 4096) shapeCache.set(key, shape);
   }
-  return sorted;
+  return shape;
 }
 
+/** The value with object keys sorted and undefined dropped; parts already so are shared, not copied. */
 function sortedCopy(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = value[i] === undefined ? null : sortedCopy(value[i]);
-    return copy;
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const c = v === undefined ? null : sortedCopy(v);
+      if (c !== v && !copy) copy = value.slice(0, i);
+      if (copy) copy.push(c);
+    }
+    return copy ?? value;
   }
   const toJson = (value as { toJSON?: () => unknown }).toJSON;
   if (typeof toJson === 'function') return sortedCopy(toJson.call(value));
   const obj = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const k of sortedKeys(obj)) {
+  const { sorted, inOrder } = shapeOf(obj);
+  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i]!;
     const v = obj[k];
-    if (v !== undefined) copy[k] = sortedCopy(v);
+    const c = v === undefined ? undefined : sortedCopy(v);
+    if (!copy && c !== v) {
+      copy = {};
+      for (let j = 0; j < i; j++) if (obj[sorted[j]!] !== undefined) copy[sorted[j]!] = obj[sorted[j]!];
+    }
+    if (copy && c !== undefined) copy[k] = c;
   }
-  return copy;
+  return copy ?? obj;
 }
 
 /** Short content hash for generated names: a change touches only the names it changes. */
