@@ -141,6 +141,19 @@ export function loadInventory(
     }
   }
 
+  const built = inventoryFromObjects(objects, options);
+  return { inventory: built.inventory, diagnostics: [...diagnostics, ...built.diagnostics] };
+}
+
+/**
+ * The inventory of Kubernetes objects already parsed (a `v1 List`, arrays, single objects;
+ * from a file or from the API server's watch), each with the span it came from if any.
+ */
+export function inventoryFromObjects(
+  objects: readonly { obj: unknown; span?: Span }[],
+  options: LoadInventoryOptions = {},
+): { inventory: Inventory; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
   const inventory: Inventory = { namespaces: [], pods: [], nodes: [], services: [] };
   const visit = (obj: unknown, span: Span | undefined): void => {
     if (obj === null || obj === undefined) return;

@@ -93,18 +93,24 @@ export function registerNode(program: Command, io: CliIo): void {
     .command('run')
     .description('reconcile loop: watch the inventory and intents, apply differences, repair drift')
     .argument('<paths...>', 'intent files (.intent, .yaml) or directories')
-    .requiredOption('--inventory <file>', 'cluster inventory (watched)')
+    .option('--inventory <file>', 'cluster inventory file (watched)')
+    .option('--from-api', 'read the inventory from the API server through informers (in-cluster service account, else $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig for --from-api')
     .requiredOption('--node <name>', 'this node')
     .option('--interval <seconds>', 'seconds between drift checks', '10')
     .option('--health-port <port>', 'TCP port for egress-gateway health probes (0: none)', String(DEFAULT_HEALTH_PORT))
     .option('--state-dir <dir>', STATE_DIR_HELP, DEFAULT_STATE_DIR)
     .addOption(formatOption())
-    .action(async (paths: string[], opts: NodeOptions) => {
+    .action(async (paths: string[], opts: Omit<NodeOptions, 'inventory'> & { inventory?: string; fromApi?: boolean; kubeconfig?: string }) => {
       const intervalS = positive(opts.interval, '--interval', io, opts.format);
       const healthPort = positive(opts.healthPort, '--health-port', io, opts.format);
+      if ((opts.inventory !== undefined) === (opts.fromApi === true) || (opts.kubeconfig !== undefined && !opts.fromApi)) {
+        reportDiagnostics(io, [diag('NI9003', undefined, ['node run takes exactly one of --inventory FILE and --from-api (--kubeconfig goes with --from-api)'])], opts.format);
+        throw new ExitError(EXIT_USAGE);
+      }
       const agent = await startAgentLoop({
         paths,
-        inventoryFile: opts.inventory,
+        inventory: opts.inventory !== undefined ? { file: opts.inventory } : { api: opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {} },
         node: opts.node,
         cwd: io.cwd,
         intervalS: Math.max(intervalS, 0.2),
