@@ -20,6 +20,8 @@ export interface DnsmasqOptions {
   netns?: string;
   bin?: string;
   onState?(state: ProxyState, detail: string): void;
+  /** Every line dnsmasq logs (with `log-queries`: its answers). */
+  onLine?(line: string): void;
 }
 
 /** A minimal DNS query for `name`/A; resolves with the response code once any answer arrives. */
@@ -41,6 +43,7 @@ export class DnsmasqProxy {
       ...(opts.netns ? { netns: opts.netns } : {}),
       ready: () => this.waitForAnswer(5000),
       ...(opts.onState ? { onState: opts.onState } : {}),
+      ...(opts.onLine ? { onLine: opts.onLine } : {}),
     });
   }
 

@@ -2,13 +2,14 @@
  * Edge: the L7 proxies of one node. Applies the node script from src/backends/l7, runs
  * HAProxy and the dnsmasq instances, and keeps L7-guarded ports closed while their proxy
  * is down: the proxy ports go into the nft set `l7_down` (dropped) until it is back.
- * Every outage is reported as NI8307.
+ * Every outage is reported as NI8307. The answers dnsmasq logs restart the timeouts of the
+ * FQDN set elements they feed (src/backends/l7/fqdn.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
 import { FAMILY as NFT_FAMILY, TABLE as NFT_TABLE } from '../backends/nftables/model.js';
-import { L7_DOWN_SET, type NodeL7Output } from '../backends/l7/index.js';
+import { fqdnSetsOfAnswer, L7_DOWN_SET, parseDnsmasqReply, renderFqdnRefresh, type NodeL7Output } from '../backends/l7/index.js';
 import { HaproxyProxy } from './haproxy.js';
 import { DnsmasqProxy } from './dnsmasq.js';
 import type { ProxyState } from './supervise.js';
@@ -31,6 +32,13 @@ export class NodeL7Proxies {
   private readonly closed = new Set<number>();
   /** Serialises set updates: state changes arrive from several processes at once. */
   private nftQueue: Promise<unknown> = Promise.resolve();
+  /** FQDN pattern → IPv4 set name, of the output applied last. */
+  private fqdnSets: ReadonlyMap<string, string> = new Map();
+  /** FQDN set elements whose timeout restarts at the next flush, by `set ip`. */
+  private readonly refreshes = new Map<string, { set: string; ip: string }>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  /** How long answers are gathered into one refresh transaction. */
+  private static readonly REFRESH_BATCH_MS = 50;
 
   constructor(private readonly opts: NodeL7Options) {}
 
@@ -87,9 +95,25 @@ export class NodeL7Proxies {
     for (const p of down) this.closed.add(p);
   }
 
+  /** A logged dnsmasq answer: the elements it fed get their timeout restarted (batched). */
+  private answered(line: string): void {
+    const answer = parseDnsmasqReply(line);
+    if (!answer) return;
+    for (const set of fqdnSetsOfAnswer(answer, this.fqdnSets)) this.refreshes.set(`${set} ${answer.ip}`, { set, ip: answer.ip });
+    if (this.refreshes.size === 0 || this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      const script = renderFqdnRefresh([...this.refreshes.values()]);
+      this.refreshes.clear();
+      // On failure (the table was being replaced) the element keeps dnsmasq's default timeout: it can only expire early.
+      this.nft(script).catch((e: Error) => this.opts.report?.(diag('NI9004', undefined, [`FQDN timeout refresh: ${e.message}`])));
+    }, NodeL7Proxies.REFRESH_BATCH_MS);
+  }
+
   /** Starts, reloads or stops the proxies of `out`; each proxy's ports open once it is up. */
   async applyProxies(out: NodeL7Output): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
+    this.fqdnSets = out.plan.fqdnSets;
     const httpPorts = out.plan.http.map((t) => t.proxyPort);
     if (out.haproxyConfig) {
       if (!this.haproxy) {
@@ -121,6 +145,7 @@ export class NodeL7Proxies {
           ...(this.opts.netns ? { netns: this.opts.netns } : {}),
           ...(this.opts.dnsmasqBin ? { bin: this.opts.dnsmasqBin } : {}),
           onState: this.watcher(`dnsmasq ${c.instance}`, 'dnsmasq-base', () => [c.port]),
+          onLine: (line) => this.answered(line),
         });
         this.dnsmasq.set(c.instance, { proxy, config: c.config });
         await this.reportFailure(`dnsmasq ${c.instance}`, 'dnsmasq-base', proxy.start(c.config));
@@ -146,6 +171,9 @@ export class NodeL7Proxies {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    this.refreshes.clear();
     await this.haproxy?.stop();
     for (const { proxy } of this.dnsmasq.values()) await proxy.stop();
     this.haproxy = undefined;

@@ -20,6 +20,8 @@ export interface SupervisedOptions {
   onState?(state: ProxyState, detail: string): void;
   /** First restart delay; doubles up to 5 s while it keeps failing. */
   restartDelayMs?: number;
+  /** Called with every complete line the process prints (stdout or stderr). */
+  onLine?(line: string): void;
 }
 
 export class SupervisedProcess {
@@ -57,11 +59,19 @@ export class SupervisedProcess {
     this.output = '';
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    const keep = (d: Buffer): void => {
-      this.output = (this.output + d.toString()).slice(-8192);
+    const keeper = (): ((d: Buffer) => void) => {
+      let partial = '';
+      return (d) => {
+        const text = d.toString();
+        this.output = (this.output + text).slice(-8192);
+        if (!this.opts.onLine) return;
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) this.opts.onLine(line);
+      };
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout!.on('data', keeper());
+    child.stderr!.on('data', keeper());
     const exited = new Promise<string>((resolve) => {
       child.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `\`${argv[0]}\` not found (Debian package ${this.opts.debianPackage})` : e.message));
       child.once('exit', (code, signal) => {

@@ -132,8 +132,28 @@ describe('lab: L7 proxies', () => {
     // evil.com was refused, and its address is never allowed, resolved elsewhere or not.
     expect((await lab!.tcp('default/test-app', EVIL, 443, 700)).outcome).toBe('deny');
     expect((await lab!.tcp('default/test-app', REMOTE, 443, 2000)).outcome).toBe('allow');
-    // The set element carries the default timeout (dnsmasq adds none of its own).
+    // The set element carries the set's timeout (dnsmasq adds none of its own).
     expect(lab!.nft(['list', 'set', 'inet', 'netintent', out.plan.fqdnSets.get('*foobar.com')!])).toMatch(new RegExp(`${fresh.replace(/\./g, '\\.')} expires \\d+`));
+  });
+
+  it('FQDN egress: every answer restarts the timeout of the address it names', async () => {
+    const set = out.plan.fqdnSets.get('*foobar.com')!;
+    /** Seconds until the element expires, from `nft list set` ("expires 5m29s120ms"). */
+    const expiresIn = (): number => {
+      const m = new RegExp(`${FOOBAR.replace(/\./g, '\\.')} expires ((?:\\d+[hms]+)+)`).exec(lab!.nft(['list', 'set', 'inet', 'netintent', set]));
+      if (!m) throw new Error(`${FOOBAR} is not in ${set}`);
+      const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+      return [...m[1]!.matchAll(/(\d+)(ms|h|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u!]!, 0);
+    };
+    expect((await lab!.dns('default/test-app', DNS_POD, 'api.foobar.com')).addresses).toEqual([FOOBAR]);
+    await sleep(300);
+    const before = expiresIn();
+    expect(before).toBeGreaterThan(320); // FQDN_TIMEOUT is 330 s
+    await sleep(2000);
+    expect((await lab!.dns('default/test-app', DNS_POD, 'api.foobar.com')).addresses).toEqual([FOOBAR]);
+    await sleep(300);
+    expect(expiresIn()).toBeGreaterThan(before - 0.5);
+    expect(reports.filter((d) => d.message.includes('FQDN timeout refresh'))).toEqual([]);
   });
 
   for (const close of [true, false]) {

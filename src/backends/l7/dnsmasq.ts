@@ -20,6 +20,9 @@ import type { Ir } from '../../ir/types.js';
 import { FAMILY, TABLE } from '../nftables/model.js';
 import type { DnsInstance, L7Plan } from './plan.js';
 
+/** The longest TTL the node's dnsmasq instances hand out (`max-ttl`): a pod re-resolves at least this often (fqdn.ts). */
+export const FQDN_TTL_CAP_S = 300;
+
 export type DnsPatternShape =
   | { kind: 'exact'; domain: string }
   | { kind: 'all' }
@@ -91,6 +94,10 @@ function renderInstance(ir: Ir, plan: L7Plan, inst: DnsInstance, diagnostics: Di
     seen.add(spec);
     lines.push(...upstream(spec));
     if (shape.kind === 'exact') lines.push(`address=/*.${shape.domain}/`);
+  }
+  if (plan.fqdnSets.size > 0) {
+    // The agent refreshes an FQDN set element at each logged answer; pods re-resolve at least every FQDN_TTL_CAP_S.
+    lines.push(`max-ttl=${FQDN_TTL_CAP_S}`, 'log-queries');
   }
   for (const [pattern, set] of plan.fqdnSets) {
     const shape = dnsPatternShape(pattern);

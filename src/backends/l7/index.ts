@@ -14,10 +14,11 @@ import { renderHaproxyConfig } from './haproxy.js';
 import { addL7ToRuleset } from './nft.js';
 import { fqdnSetName, planNodeL7, type L7Plan } from './plan.js';
 
-export { dnsPatternShape, type DnsPatternShape, type DnsmasqConfig } from './dnsmasq.js';
+export { dnsPatternShape, FQDN_TTL_CAP_S, type DnsPatternShape, type DnsmasqConfig } from './dnsmasq.js';
 export { haproxyWord } from './haproxy.js';
 export { pcreDifference } from './regex.js';
-export { L7_DOWN_SET, FQDN_TIMEOUT, withoutRuntimeElements } from './nft.js';
+export { L7_DOWN_SET, withoutRuntimeElements } from './nft.js';
+export { FQDN_TIMEOUT, fqdnSetsOfAnswer, parseDnsmasqReply, renderFqdnRefresh } from './fqdn.js';
 export { fqdnSetName, planNodeL7, type L7Plan, type HttpTarget, type DnsInstance } from './plan.js';
 
 export interface NodeL7Output {

@@ -7,7 +7,7 @@
  *                              ports stay closed while a proxy is down (the agent fills it)
  *   l7_closed6 (forward, -1) : IPv6 connections an HTTP rule decided are dropped; the
  *                              proxy is IPv4-only and must not be bypassed
- *   fq_<hash>_4/6            : addresses dnsmasq learnt for an FQDN pattern (timeout)
+ *   fq_<hash>_4/6            : addresses dnsmasq learnt for an FQDN pattern (timeout: fqdn.ts)
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { spanOfSource } from '../../diagnostics/span.js';
@@ -16,11 +16,10 @@ import { SelectorResolver } from '../../resolve/index.js';
 import type { Inventory } from '../../inventory/index.js';
 import { comment, shortHash, sortElements, type NftRuleset, type NftSet } from '../nftables/model.js';
 import { dnsPatternShape } from './dnsmasq.js';
+import { FQDN_TIMEOUT } from './fqdn.js';
 import type { L7Plan } from './plan.js';
 
 export const L7_DOWN_SET = 'l7_down';
-/** Default lifetime of a learnt FQDN address: dnsmasq 2.90 adds elements without one. */
-export const FQDN_TIMEOUT = '300s';
 
 /**
  * A `nft list table` without the elements of the sets filled at run time (@l7_down by the

@@ -136,10 +136,12 @@ describe('L7: DNS rules to dnsmasq, FQDN sets', () => {
     expect(cfg).toContain('server=/#/10.244.1.2\n');
     expect(cfg).toMatch(/^nftset=\/foobar\.com\/4#inet#netintent#fq_\w+_4,6#inet#netintent#fq_\w+_6$/m);
     expect(cfg).toMatch(/^nftset=\/my-remote-service\.com\/4#inet#netintent#fq_\w+_4,/m);
+    // Answers are logged with TTLs capped, so the agent can restart the elements' timeouts (fqdn.ts).
+    expect(cfg).toContain('\nmax-ttl=300\nlog-queries\n');
     // FQDN egress matches the DNS-fed sets, which expire.
     const set = out.plan.fqdnSets.get('my-remote-service.com')!;
     expect(out.nftScript).toMatch(new RegExp(`ip daddr @${set} tcp dport 443 accept`));
-    expect(out.nftScript).toMatch(new RegExp(`set ${set} \\{\\n\\t\\ttype ipv4_addr\\n\\t\\tflags timeout\\n\\t\\ttimeout 300s`));
+    expect(out.nftScript).toMatch(new RegExp(`set ${set} \\{\\n\\t\\ttype ipv4_addr\\n\\t\\tflags timeout\\n\\t\\ttimeout 330s`));
     // Only the app's DNS is steered: udp and tcp 53 to kube-dns.
     expect(out.nftScript).toMatch(/udp dport 53 dnat ip to 10\.0\.0\.11:\d+/);
     expect(out.nftScript).toMatch(/tcp dport 53 dnat ip to 10\.0\.0\.11:\d+/);
