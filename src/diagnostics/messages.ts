@@ -100,6 +100,7 @@ export const messages = {
   NI7016: { severity: 'warning', text: 'IntentSet {0} was not checked: this webhook runs without the intent compiler.', help: 'Run `netintent check` on it before applying.' },
   NI7017: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, which pool "{3}" reserves ({4}).', help: 'Reserved addresses are never handed out; pick another address of the pool.' },
   NI7018: { severity: 'error', text: 'Pod {0}: {1} asks for {2}, in pool "{3}" of tenant "{4}" ({5}), but the pod is in no tenant.', help: 'Only pods in the namespaces of tenant "{4}" may use its pools; pick a shared address or move the pod.' },
+  NI7019: { severity: 'error', text: 'NetworkPolicy {0}: {1} ({2}) reaches pool addresses of other tenants than strict tenant "{3}" ({4}): {5}.', help: 'Strict isolation cannot be reopened by a NetworkPolicy: narrow the ipBlock or add `except` blocks that leave those pools out, or change the isolation of tenant "{3}" in {4}.' },
 
   // NI8xxx: node agent and IPAM runtime
   // NI81xx: IPAM runtime (CNI plugin `netintent-ipam`, `netintent ipam`)

@@ -197,10 +197,28 @@ describe('NetworkPolicies in strict tenants (NI7013)', () => {
     expectDenied(validateNp('acme-prod', { podSelector: {}, egress: [{ to: [{ podSelector: {} }, { namespaceSelector: { matchLabels: { team: 'beta' } }, podSelector: {} }] }] }), 'NI7013', 'spec.egress[0].to[1].namespaceSelector', 'beta-a, beta-b');
     expectDenied(validateNp('acme-dev', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['infra'] }] } }] }] }), 'NI7013', 'infra');
   });
-  it('allows selectors inside the tenant, pod-only peers, ipBlocks and non-strict tenants', () => {
-    expect(validateNp('acme-prod', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'acme-dev' } } }, { podSelector: { matchLabels: { a: 'b' } } }, { ipBlock: { cidr: '10.0.0.0/8' } }] }] }).allowed).toBe(true);
+  it('allows selectors inside the tenant, pod-only peers, ipBlocks clear of other tenants\' pools and non-strict tenants', () => {
+    expect(validateNp('acme-prod', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'acme-dev' } } }, { podSelector: { matchLabels: { a: 'b' } } }, { ipBlock: { cidr: '10.10.0.0/16' } }, { ipBlock: { cidr: '192.168.0.0/16' } }] }] }).allowed).toBe(true);
+    // The except block leaves beta's pool out.
+    expect(validateNp('acme-prod', { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.20.0.0/16'] } }] }] }).allowed).toBe(true);
+    expect(validateNp('beta-a', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.10.0.0/16' } }] }] }).allowed).toBe(true);
     expect(validateNp('beta-a', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] }).allowed).toBe(true);
     expect(validateNp('default', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] }).allowed).toBe(true);
+  });
+});
+
+describe('ipBlocks in strict tenants (NI7019)', () => {
+  const validateNp = (namespace: string, spec: Record<string, unknown>) => admit(reviewOf(networkPolicy(namespace, spec), { kind: NETWORK_POLICY_KIND })).response;
+  it('denies an ipBlock that reaches another tenant\'s pool, naming the field, the block and the pool', () => {
+    expectDenied(
+      validateNp('acme-prod', { podSelector: {}, ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: '10.0.0.0/8' } }] }] }),
+      'NI7019',
+      'spec.ingress[0].from[1].ipBlock (10.0.0.0/8)',
+      'pool "beta-0" of tenant "beta" (10.20.0.0-10.20.0.255)',
+      'intents/acme.intent:3',
+    );
+    // An except that only covers part of the pool still leaves some of it reachable.
+    expectDenied(validateNp('acme-prod', { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.0.0/25'] } }] }] }), 'NI7019', 'spec.egress[0].to[0].ipBlock', 'beta-0');
   });
 });
 
