@@ -4,7 +4,7 @@
  *   to the pod   : host veth root  HTB 1a1e: ─ class 1a1e:1 (rate, own burst) ─ leaf
  *   from the pod : host veth ingress ─ u32 match-all ─ mirred redirect ─ ifb root HTB ─ leaf
  * Leaf: fq_codel (short queue, fair between flows) where the kernel has it, otherwise a
- * TBF at the same rate holding at most 10 ms; netem for the latency/jitter/loss of a rate
+ * TBF at the same rate holding at most LEAF_LATENCY_MS; netem for the latency/jitter/loss of a rate
  * intent.
  * HTB limits every protocol (UDP too), not only TCP.
  */
@@ -22,6 +22,9 @@ const FRAME_BYTES = 1514;
 const UNSHAPED_BPS = 10_000_000_000;
 
 export type LeafKind = 'fq_codel' | 'tbf';
+
+/** Longest a TBF leaf queues a packet: what a ping waits behind a saturating flow. */
+const LEAF_LATENCY_MS = 3;
 
 /**
  * Bucket size: a few milliseconds of traffic, never less than two full frames. Computed
@@ -51,7 +54,7 @@ function leafArgs(leaf: LeafKind, bps: number): string {
   // Not a fifo: a byte-limited bfifo drops whole GSO packets (TCP then loses hundreds of
   // segments a second) and a packet-limited pfifo of GSO packets holds ~80 ms at 10 Mbit/s.
   // TBF splits GSO packets into frames and bounds its queue in time.
-  return leaf === 'fq_codel' ? 'fq_codel' : `tbf rate ${bps}bit burst ${burstBytes(bps)}b latency 10ms`;
+  return leaf === 'fq_codel' ? 'fq_codel' : `tbf rate ${bps}bit burst ${burstBytes(bps)}b latency ${LEAF_LATENCY_MS}ms`;
 }
 
 /** HTB root (only when ours is not there yet: HTB has no in-place change), class and leaf. */

@@ -76,10 +76,10 @@ describe('tc commands', () => {
     expect(fresh).toEqual([
       'qdisc replace dev veth1 root handle 1a1e: htb default 1',
       'class replace dev veth1 parent 1a1e: classid 1a1e:1 htb rate 10000000bit ceil 10000000bit burst 6250b cburst 6250b quantum 1514',
-      'qdisc replace dev veth1 parent 1a1e:1 tbf rate 10000000bit burst 6250b latency 10ms',
+      'qdisc replace dev veth1 parent 1a1e:1 tbf rate 10000000bit burst 6250b latency 3ms',
       `qdisc replace dev ${ifb} root handle 1a1e: htb default 1`,
       `class replace dev ${ifb} parent 1a1e: classid 1a1e:1 htb rate 100000000bit ceil 100000000bit burst 62500b cburst 62500b quantum 1514`,
-      `qdisc replace dev ${ifb} parent 1a1e:1 tbf rate 100000000bit burst 62500b latency 10ms`,
+      `qdisc replace dev ${ifb} parent 1a1e:1 tbf rate 100000000bit burst 62500b latency 3ms`,
       'qdisc replace dev veth1 handle ffff: ingress',
       `filter replace dev veth1 parent ffff: protocol all prio 1 handle 800::800 u32 match u32 0 0 action mirred egress redirect dev ${ifb}`,
     ]);
