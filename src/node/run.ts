@@ -14,7 +14,6 @@ import { canonicalJson } from '../ir/canonical.js';
 import { compileFiles, findIntentFiles } from '../sources/index.js';
 import { renderEgressPlan } from '../backends/egress/index.js';
 import { NodeAgent, type ApplyReport } from './agent.js';
-import { ClusterInventory } from './cluster-inventory.js';
 import { GatewayHealth, startHealthServer } from './health.js';
 
 /** Where the inventory comes from: a file (watched), or the API server (`kubeconfig`: default in-cluster or ~/.kube/config). */
@@ -70,6 +69,8 @@ function fileFeed(file: string, cwd: string, log: (line: string) => void, change
 
 async function apiFeed(kubeconfig: string | undefined, log: (line: string) => void, changed: () => void): Promise<InventoryFeed> {
   log('listing namespaces, nodes, pods and services from the API server');
+  // Loaded only here: the Kubernetes client takes most of a second to import.
+  const { ClusterInventory } = await import('./cluster-inventory.js');
   const cluster = await ClusterInventory.start({ ...(kubeconfig !== undefined ? { kubeconfig } : {}), log, onChange: changed });
   return {
     current: () => ({ key: `api version ${cluster.version}`, load: () => cluster.snapshot() }),

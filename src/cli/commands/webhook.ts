@@ -14,15 +14,7 @@ import {
   type CniFlavour,
 } from '../../admission/index.js';
 import { DiagnosticError } from '../../diagnostics/diagnostic.js';
-import {
-  admissionContextOf,
-  inClusterAccess,
-  loadAdmissionState,
-  renderManifests,
-  sourcesCompiler,
-  startWebhookServer,
-  type IntentCompiler,
-} from '../../../webhook/index.js';
+import type { IntentCompiler } from '../../../webhook/index.js';
 import { EXIT_INPUT, EXIT_USAGE, ExitError, type CliIo, type CommandModule } from '../program.js';
 import { reportDiagnostics } from '../report.js';
 
@@ -35,14 +27,20 @@ function parsePort(io: CliIo, value: string): number {
   throw new ExitError(EXIT_USAGE);
 }
 
+/**
+ * The webhook side, loaded when a command runs: the HTTPS server, its logger and metrics
+ * take a large part of a second to import, which no other command should pay.
+ */
+const webhookModule = () => import('../../../webhook/index.js');
+
 /** The commands, with the compiler they use (src/sources by default; tests pass a stand-in). */
-export function webhookCommands(compiler: IntentCompiler = sourcesCompiler): { registerWebhook: CommandModule; registerAdmit: CommandModule } {
+export function webhookCommands(compiler?: IntentCompiler): { registerWebhook: CommandModule; registerAdmit: CommandModule } {
   return { registerWebhook: (program, io) => registerWebhookWith(program, io, compiler), registerAdmit: (program, io) => registerAdmitWith(program, io, compiler) };
 }
 
 export const { registerWebhook, registerAdmit } = webhookCommands();
 
-function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompiler): void {
+function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompiler | undefined): void {
   const webhook = program.command('webhook').description('the admission webhook server and its manifests');
 
   webhook
@@ -58,11 +56,12 @@ function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompil
     .addOption(cniOption())
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (paths: string[], opts: { tlsCert: string; tlsKey: string; port: string; host: string; inventory?: string; namespacesFromApi?: boolean; cni?: CniFlavour; logLevel: string }) => {
+      const { inClusterAccess, sourcesCompiler, startWebhookServer } = await webhookModule();
       let server;
       try {
         server = await startWebhookServer({
           paths,
-          compiler,
+          compiler: compiler ?? sourcesCompiler,
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           port: parsePort(io, opts.port),
@@ -112,11 +111,12 @@ function registerWebhookWith(program: Command, io: CliIo, compiler: IntentCompil
           throw new ExitError(EXIT_INPUT);
         }
       }
+      const { renderManifests } = await webhookModule();
       io.stdout(renderManifests({ namespace: opts.namespace, image: opts.image, replicas, ...(caBundle !== undefined ? { caBundle } : {}) }));
     });
 }
 
-function registerAdmitWith(program: Command, io: CliIo, compiler: IntentCompiler): void {
+function registerAdmitWith(program: Command, io: CliIo, compiler: IntentCompiler | undefined): void {
   program
     .command('admit')
     .description('review an AdmissionReview offline: prints the exact response body the webhook sends (exit 1 when denied)')
@@ -144,7 +144,9 @@ function registerAdmitWith(program: Command, io: CliIo, compiler: IntentCompiler
           throw new ExitError(EXIT_INPUT);
         }
       }
-      const { state, diagnostics } = await loadAdmissionState(compiler, paths, opts.inventory);
+      const { admissionContextOf, loadAdmissionState, sourcesCompiler } = await webhookModule();
+      const reviewCompiler = compiler ?? sourcesCompiler;
+      const { state, diagnostics } = await loadAdmissionState(reviewCompiler, paths, opts.inventory);
       if (!state) {
         reportDiagnostics(io, diagnostics);
         throw new ExitError(EXIT_INPUT);
@@ -154,7 +156,7 @@ function registerAdmitWith(program: Command, io: CliIo, compiler: IntentCompiler
         io.stdout(serialiseBadRequest(parsed.error));
         throw new ExitError(EXIT_INPUT);
       }
-      const out = review(state.ir, admissionContextOf(state, compiler, opts.cni), parsed.request, { operation: opts.mutate ? 'mutate' : 'validate' });
+      const out = review(state.ir, admissionContextOf(state, reviewCompiler, opts.cni), parsed.request, { operation: opts.mutate ? 'mutate' : 'validate' });
       io.stdout(serialiseAdmissionResponse(out));
       if (!out.response.allowed) throw new ExitError(EXIT_INPUT);
     });
