@@ -319,3 +319,5 @@ function readPod(
       : {}),
   };
 }
+
+export { diffPods, sameApartFromPods } from './diff.js';

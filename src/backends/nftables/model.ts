@@ -46,15 +46,59 @@ function addressKey(addr: string): bigint {
   return ipToBigInt(addr);
 }
 
+interface ElementOrder {
+  family: number;
+  value: bigint;
+  text: string;
+}
+
+/** Where an element sorts: family, then numeric address, then the rest of the text. */
+function elementOrder(text: string): ElementOrder {
+  const addr = /^[0-9a-fA-F.:]+/.exec(text)?.[0] ?? '';
+  const isAddr = addr.includes('.') || addr.includes(':');
+  return { text, family: isAddr ? familyOf(addr) : 0, value: isAddr ? addressKey(addr) : 0n };
+}
+
+function compareOrder(a: ElementOrder, b: ElementOrder): number {
+  return a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
+}
+
 /** Unique elements in address order (family, then numeric value, then the rest of the text). */
 export function sortElements(elements: readonly string[]): string[] {
-  const keyed = [...new Set(elements)].map((e) => {
-    const addr = /^[0-9a-fA-F.:]+/.exec(e)?.[0] ?? '';
-    const isAddr = addr.includes('.') || addr.includes(':');
-    return { e, family: isAddr ? familyOf(addr) : 0, value: isAddr ? addressKey(addr) : 0n };
-  });
-  keyed.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
-  return keyed.map((k) => k.e);
+  return [...new Set(elements)].map(elementOrder).sort(compareOrder).map((k) => k.text);
+}
+
+/** The first position in sorted `elements` whose element does not sort before `element`. */
+function lowerBound(elements: readonly string[], element: ElementOrder): number {
+  let lo = 0;
+  let hi = elements.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareOrder(elementOrder(elements[mid]!), element) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Sorted `elements` without `removed` and with `added` (both sorted, unique), as
+ * sortElements would give them, in one pass; undefined when a removed element is missing or an
+ * added one already there (elements that do not belong to this set).
+ */
+export function patchElements(elements: readonly string[], removed: readonly string[], added: readonly string[]): string[] | undefined {
+  const drop = removed.map((e) => lowerBound(elements, elementOrder(e)));
+  const put = added.map((e) => lowerBound(elements, elementOrder(e)));
+  if (drop.some((at, k) => elements[at] !== removed[k]) || put.some((at, k) => elements[at] === added[k])) return undefined;
+  const out: string[] = [];
+  let d = 0;
+  let a = 0;
+  for (let i = 0; i <= elements.length; i++) {
+    while (a < added.length && put[a] === i) out.push(added[a++]!);
+    if (i === elements.length) break;
+    if (drop[d] === i) d++;
+    else out.push(elements[i]!);
+  }
+  return out;
 }
 
 /** nft rejects comments over 128 bytes and has no escape for `"`. */

@@ -1,0 +1,300 @@
+/**
+ * Pod churn as element changes, without rebuilding the node's model. A full build records
+ * what fills each set that follows the pods (SetSource) and which chain each local pod
+ * address was sent to. When only pods change (same intents, namespaces, nodes, services),
+ * the elements of each address of a changed pod are computed twice, from the pods holding
+ * that address before and after, and their difference is the update. The elements of an
+ * address depend on the pods holding it alone, so the cost follows the changed pods and the
+ * number of distinct rule sides, never the cluster's size.
+ *
+ * Whatever would change the chains (a pod needing a profile or allow-list no pod had, the
+ * last pod of one gone) is left to the full rebuild: `podChurn` returns undefined.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { familyOf, ipToBigInt, type Family } from '../../ir/address.js';
+import type { Ir, IrMember, IrNetworkPolicy, IrRule } from '../../ir/types.js';
+import { diffPods, sameApartFromPods, type Inventory, type InventoryPod } from '../../inventory/index.js';
+import { everyPodAddress, PodMembership } from '../../resolve/index.js';
+import { allowListKey, NodeRulesetBuilder, profileKey, type Direction, type SetSource, type SideParts } from './build.js';
+import { patchElements, sortElements, type NftRuleset, type NftSet } from './model.js';
+
+/** Element changes of one set, each list sorted as the set's elements are. */
+export interface ElementChange {
+  set: NftSet;
+  removed: string[];
+  added: string[];
+}
+
+/** Pods (not hostNetwork: their IPs are the node's) by each of their addresses, for the inventory `reflects`. */
+class PodsByAddress {
+  private readonly byAddress = new Map<string, InventoryPod | InventoryPod[]>();
+
+  constructor(public reflects: Inventory) {
+    for (const pod of reflects.pods) this.add(pod);
+  }
+
+  at(ip: string): readonly InventoryPod[] {
+    const held = this.byAddress.get(ip);
+    return held === undefined ? [] : Array.isArray(held) ? held : [held];
+  }
+
+  add(pod: InventoryPod): void {
+    if (pod.hostNetwork) return;
+    for (const ip of everyPodAddress(pod)) {
+      const held = this.byAddress.get(ip);
+      this.byAddress.set(ip, held === undefined ? pod : Array.isArray(held) ? [...held, pod] : [held, pod]);
+    }
+  }
+
+  /** Removes the pod, or the equal one it stands for (diffPods pairs pods by content, not identity). */
+  remove(pod: InventoryPod): void {
+    if (pod.hostNetwork) return;
+    for (const ip of everyPodAddress(pod)) {
+      const held = this.at(ip);
+      let k = held.indexOf(pod);
+      if (k < 0) k = held.findIndex((p) => isDeepStrictEqual(p, pod));
+      if (k < 0) continue;
+      const rest = held.filter((_, n) => n !== k);
+      if (rest.length === 0) this.byAddress.delete(ip);
+      else this.byAddress.set(ip, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
+}
+
+/** What one full build recorded, shared by the states updated from it. */
+interface BuildRecord {
+  nodeName: string;
+  membership: PodMembership;
+  rules: readonly IrRule[];
+  /** Distinct rule sides, and each rule's egress (`from`) and ingress (`to`) side as an index into them. */
+  sides: readonly SideParts[];
+  ruleSides: Int32Array;
+  /** Policies of each namespace, by id (the order the builder lists them in). */
+  policiesByNamespace: ReadonlyMap<string, readonly IrNetworkPolicy[]>;
+  /** Sets that follow the pods, by family of their addresses. */
+  sources: ReadonlyMap<Family, readonly { name: string; source: SetSource }[]>;
+  profileChains: ReadonlyMap<string, string>;
+  allowListChains: ReadonlyMap<string, string>;
+  /** Kept in step with the newest state; rebuilt when an older state is updated again. */
+  index: PodsByAddress;
+}
+
+/** Elements of one set at one address, and the chain keys they use (maps only). */
+interface AddressElements {
+  elements: Set<string>;
+  uses: string[];
+}
+
+
+export class NodeRulesetState {
+  private constructor(
+    readonly ir: Ir,
+    readonly inventory: Inventory,
+    readonly ruleset: NftRuleset,
+    readonly diagnostics: Diagnostic[],
+    private readonly record: BuildRecord,
+    /** Chain key → how many local (pod, address) pairs use it. */
+    private readonly uses: ReadonlyMap<string, number>,
+  ) {}
+
+  get nodeName(): string {
+    return this.record.nodeName;
+  }
+
+  /** A full build of the node's model, with what incremental updates need. */
+  static build(ir: Ir, inventory: Inventory, nodeName: string): NodeRulesetState {
+    const builder = new NodeRulesetBuilder(ir, inventory, nodeName);
+    const { ruleset, diagnostics } = builder.build();
+    const sideIndex = new Map<SideParts, number>();
+    const sides: SideParts[] = [];
+    const ruleSides = new Int32Array(builder.rules.length * 2);
+    builder.rules.forEach((rule, k) => {
+      [rule.from, rule.to].forEach((ids, d) => {
+        const side = builder.sideParts(ids);
+        let at = sideIndex.get(side);
+        if (at === undefined) sideIndex.set(side, (at = sides.push(side) - 1));
+        ruleSides[2 * k + d] = at;
+      });
+    });
+    const policiesByNamespace = new Map<string, IrNetworkPolicy[]>();
+    for (const np of builder.policies) policiesByNamespace.set(np.namespace, [...(policiesByNamespace.get(np.namespace) ?? []), np]);
+    const sources = new Map<Family, { name: string; source: SetSource }[]>([
+      [4, []],
+      [6, []],
+    ]);
+    for (const [name, source] of builder.setSources) sources.get(source.family)!.push({ name, source });
+    const record: BuildRecord = {
+      nodeName,
+      membership: new PodMembership(builder.resolver.namespaces, inventory.services),
+      rules: builder.rules,
+      sides,
+      ruleSides,
+      policiesByNamespace,
+      sources,
+      profileChains: builder.profileChains,
+      allowListChains: builder.allowListChains,
+      index: new PodsByAddress(inventory),
+    };
+    return new NodeRulesetState(ir, inventory, ruleset, diagnostics, record, builder.chainUses);
+  }
+
+  /**
+   * The element changes that take this model to the one a full build gives for `next`, and
+   * the state after them; undefined when they cannot be decided from the changed pods alone.
+   */
+  podChurn(next: Inventory): { changes: ElementChange[]; state: NodeRulesetState } | undefined {
+    const { record } = this;
+    if (!sameApartFromPods(this.inventory, next) || !record.membership.namespaces.namesUnique) return undefined;
+    const { removed, added } = diffPods(this.inventory.pods, next.pods);
+    if (record.index.reflects !== this.inventory) record.index = new PodsByAddress(this.inventory);
+    const addresses = new Set([...removed, ...added].flatMap((p) => (p.hostNetwork ? [] : everyPodAddress(p))));
+    const before = new Map([...addresses].map((ip) => [ip, record.index.at(ip)]));
+    for (const pod of removed) record.index.remove(pod);
+    for (const pod of added) record.index.add(pod);
+    record.index.reflects = next;
+
+    const uses = new Map(this.uses);
+    const bySet = new Map<string, { removed: string[]; added: string[] }>();
+    for (const ip of addresses) {
+      const value = ipToBigInt(ip);
+      const old = new AddressView(record, ip, value, before.get(ip)!);
+      const now = new AddressView(record, ip, value, record.index.at(ip));
+      for (const { name, source } of record.sources.get(familyOf(ip))!) {
+        const was = old.elements(source);
+        const is = now.elements(source);
+        if (was === undefined || is === undefined) return undefined; // a pod needs a chain no pod had
+        for (const key of was.uses) uses.set(key, (uses.get(key) ?? 0) - 1);
+        for (const key of is.uses) uses.set(key, (uses.get(key) ?? 0) + 1);
+        const gone = [...was.elements].filter((e) => !is.elements.has(e));
+        const come = [...is.elements].filter((e) => !was.elements.has(e));
+        if (gone.length + come.length === 0) continue;
+        let change = bySet.get(name);
+        if (!change) bySet.set(name, (change = { removed: [], added: [] }));
+        change.removed.push(...gone);
+        change.added.push(...come);
+      }
+    }
+    // The last pod of a chain gone: the full build would drop the chain.
+    for (const count of uses.values()) if (count <= 0) return undefined;
+
+    const sets = new Map(this.ruleset.sets);
+    const changes: ElementChange[] = [];
+    for (const name of [...bySet.keys()].sort()) {
+      const set = sets.get(name)!;
+      const change = bySet.get(name)!;
+      const removedSorted = sortElements(change.removed);
+      const addedSorted = sortElements(change.added);
+      const elements = patchElements(set.elements, removedSorted, addedSorted);
+      if (!elements) return undefined; // this model does not reflect the previous inventory
+      const patched = { ...set, elements };
+      sets.set(name, patched);
+      changes.push({ set: patched, removed: removedSorted, added: addedSorted });
+    }
+    return { changes, state: new NodeRulesetState(this.ir, next, { sets, chains: this.ruleset.chains }, this.diagnostics, record, uses) };
+  }
+}
+
+/** The elements an address brings to each set that follows the pods, given the pods holding it. */
+class AddressView {
+  private sideMemo?: Int8Array;
+  private readonly local: readonly InventoryPod[];
+
+  constructor(
+    private readonly record: BuildRecord,
+    private readonly ip: string,
+    private readonly value: bigint,
+    private readonly pods: readonly InventoryPod[],
+  ) {
+    this.local = pods.filter((p) => p.nodeName === record.nodeName);
+  }
+
+  /** Undefined when a pod needs a chain that the build did not make. */
+  elements(source: SetSource): AddressElements | undefined {
+    const { ip, pods, record } = this;
+    const m = record.membership;
+    const out: AddressElements = { elements: new Set(), uses: [] };
+    switch (source.kind) {
+      case 'hosts':
+        if (source.members.some((member) => m.fixedHost(member, ip) || this.podsHold(member))) out.elements.add(ip);
+        return out;
+      case 'namedPorts': {
+        const { peer, name, protocol } = source;
+        if (!peer.any && !peer.members.some((member) => m.fixedHost(member, ip) || m.inRanges(member, ip, this.value) || this.podsHold(member))) return out;
+        for (const pod of pods) for (const p of pod.ports) if (p.name === name && p.protocol === protocol) out.elements.add(`${ip} . ${protocol} . ${p.port}`);
+        return out;
+      }
+      case 'profiles': {
+        if (this.local.length === 0) return out;
+        const rules = this.rulesOf(source.dir);
+        for (const pod of this.local) {
+          const key = profileKey(source.dir, source.family, rules, pod);
+          const chain = record.profileChains.get(key);
+          if (chain === undefined) return undefined;
+          out.elements.add(`${ip} : goto ${chain}`);
+          out.uses.push(key);
+        }
+        return out;
+      }
+      case 'allowLists':
+      case 'remoteIsolated': {
+        const type = source.dir === 'egress' ? 'Egress' : 'Ingress';
+        for (const pod of pods) {
+          if (!pod.ips.includes(ip)) continue;
+          const isLocal = pod.nodeName === record.nodeName;
+          if (isLocal !== (source.kind === 'allowLists')) continue;
+          const policies = this.isolating(pod, type);
+          if (policies.length === 0) continue;
+          if (!isLocal) {
+            out.elements.add(ip);
+            continue;
+          }
+          const key = allowListKey(type, source.family, policies, pod);
+          const chain = record.allowListChains.get(key);
+          if (chain === undefined) return undefined;
+          out.elements.add(`${ip} : goto ${chain}`);
+          out.uses.push(key);
+        }
+        return out;
+      }
+    }
+  }
+
+  private podsHold(member: IrMember): boolean {
+    return this.pods.some((pod) => this.record.membership.podHolds(member, pod, this.ip));
+  }
+
+  /** The policies isolating the pod in one direction, in the builder's order (by id, once per listed type). */
+  private isolating(pod: InventoryPod, type: 'Egress' | 'Ingress'): IrNetworkPolicy[] {
+    const m = this.record.membership;
+    return (this.record.policiesByNamespace.get(pod.namespace) ?? []).flatMap((np) =>
+      m.selects({ kind: 'names', names: [np.namespace] }, np.podSelector, pod) ? np.policyTypes.filter((t) => t === type).map(() => np) : [],
+    );
+  }
+
+  private sideHolds(k: number): boolean {
+    this.sideMemo ??= new Int8Array(this.record.sides.length);
+    if (this.sideMemo[k] === 0) {
+      const side = this.record.sides[k]!;
+      const m = this.record.membership;
+      const holds =
+        side.any ||
+        side.plain.some((member) => m.fixedHost(member, this.ip) || m.inRanges(member, this.ip, this.value) || this.podsHold(member)) ||
+        side.complements.some((c) => this.podsHold(c.everywhere) && !this.podsHold(c.inside));
+      this.sideMemo[k] = holds ? 1 : -1;
+    }
+    return this.sideMemo[k] === 1;
+  }
+
+  /**
+   * The rules whose own side holds the address, in evaluation order; the builder lists a rule
+   * once per local pod holding the address, so this does too.
+   */
+  private rulesOf(dir: Direction): IrRule[] {
+    const { rules, ruleSides } = this.record;
+    const d = dir === 'egress' ? 0 : 1;
+    const out: IrRule[] = [];
+    for (let k = 0; k < rules.length; k++) if (this.sideHolds(ruleSides[2 * k + d]!)) for (let n = 0; n < this.local.length; n++) out.push(rules[k]!);
+    return out;
+  }
+}
