@@ -17,7 +17,7 @@ import type { Ir, IrMember, IrNetworkPolicy, IrRule } from '../../ir/types.js';
 import { diffPods, sameApartFromPods, type Inventory, type InventoryPod } from '../../inventory/index.js';
 import { everyPodAddress, PodMembership } from '../../resolve/index.js';
 import { allowListKey, NodeRulesetBuilder, profileKey, type Direction, type SetSource, type SideParts } from './build.js';
-import { patchElements, sortElements, type NftRuleset, type NftSet } from './model.js';
+import { applyElementEdits, planElementEdits, sortElements, type ElementEdit, type NftRuleset, type NftSet } from './model.js';
 
 /** Element changes of one set, each list sorted as the set's elements are. */
 export interface ElementChange {
@@ -67,9 +67,9 @@ interface BuildRecord {
   nodeName: string;
   membership: PodMembership;
   rules: readonly IrRule[];
-  /** Distinct rule sides, and each rule's egress (`from`) and ingress (`to`) side as an index into them. */
+  /** Distinct rule sides, and for each the rules (ascending indexes into `rules`) whose `from` (egress) or `to` (ingress) it is. */
   sides: readonly SideParts[];
-  ruleSides: Int32Array;
+  sideRules: Record<Direction, readonly Int32Array[]>;
   /** Policies of each namespace, by id (the order the builder lists them in). */
   policiesByNamespace: ReadonlyMap<string, readonly IrNetworkPolicy[]>;
   /** Sets that follow the pods, by family of their addresses. */
@@ -88,6 +88,8 @@ interface AddressElements {
 
 
 export class NodeRulesetState {
+  private isConsumed = false;
+
   private constructor(
     readonly ir: Ir,
     readonly inventory: Inventory,
@@ -95,11 +97,19 @@ export class NodeRulesetState {
     readonly diagnostics: Diagnostic[],
     private readonly record: BuildRecord,
     /** Chain key → how many local (pod, address) pairs use it. */
-    private readonly uses: ReadonlyMap<string, number>,
+    private readonly uses: Map<string, number>,
   ) {}
 
   get nodeName(): string {
     return this.record.nodeName;
+  }
+
+  /**
+   * Whether an update went on from this state: its sets were changed in place (a set of the
+   * whole cluster is not copied for one pod) and now hold the next model, not this one.
+   */
+  get consumed(): boolean {
+    return this.isConsumed;
   }
 
   /** A full build of the node's model, with what incremental updates need. */
@@ -108,15 +118,20 @@ export class NodeRulesetState {
     const { ruleset, diagnostics } = builder.build();
     const sideIndex = new Map<SideParts, number>();
     const sides: SideParts[] = [];
-    const ruleSides = new Int32Array(builder.rules.length * 2);
+    const rulesBySide: Record<Direction, number[][]> = { egress: [], ingress: [] };
     builder.rules.forEach((rule, k) => {
-      [rule.from, rule.to].forEach((ids, d) => {
+      for (const [dir, ids] of [['egress', rule.from], ['ingress', rule.to]] as const) {
         const side = builder.sideParts(ids);
         let at = sideIndex.get(side);
-        if (at === undefined) sideIndex.set(side, (at = sides.push(side) - 1));
-        ruleSides[2 * k + d] = at;
-      });
+        if (at === undefined) {
+          sideIndex.set(side, (at = sides.push(side) - 1));
+          rulesBySide.egress.push([]);
+          rulesBySide.ingress.push([]);
+        }
+        rulesBySide[dir][at]!.push(k);
+      }
     });
+    const sideRules = { egress: rulesBySide.egress.map((r) => Int32Array.from(r)), ingress: rulesBySide.ingress.map((r) => Int32Array.from(r)) };
     const policiesByNamespace = new Map<string, IrNetworkPolicy[]>();
     for (const np of builder.policies) policiesByNamespace.set(np.namespace, [...(policiesByNamespace.get(np.namespace) ?? []), np]);
     const sources = new Map<Family, { name: string; source: SetSource }[]>([
@@ -129,7 +144,7 @@ export class NodeRulesetState {
       membership: new PodMembership(builder.resolver.namespaces, inventory.services),
       rules: builder.rules,
       sides,
-      ruleSides,
+      sideRules,
       policiesByNamespace,
       sources,
       profileChains: builder.profileChains,
@@ -141,11 +156,12 @@ export class NodeRulesetState {
 
   /**
    * The element changes that take this model to the one a full build gives for `next`, and
-   * the state after them; undefined when they cannot be decided from the changed pods alone.
+   * the state after them (this one is then consumed); undefined, with this state untouched,
+   * when they cannot be decided from the changed pods alone.
    */
   podChurn(next: Inventory): { changes: ElementChange[]; state: NodeRulesetState } | undefined {
     const { record } = this;
-    if (!sameApartFromPods(this.inventory, next) || !record.membership.namespaces.namesUnique) return undefined;
+    if (this.isConsumed || !sameApartFromPods(this.inventory, next) || !record.membership.namespaces.namesUnique) return undefined;
     const { removed, added } = diffPods(this.inventory.pods, next.pods);
     if (record.index.reflects !== this.inventory) record.index = new PodsByAddress(this.inventory);
     const addresses = new Set([...removed, ...added].flatMap((p) => (p.hostNetwork ? [] : everyPodAddress(p))));
@@ -154,7 +170,7 @@ export class NodeRulesetState {
     for (const pod of added) record.index.add(pod);
     record.index.reflects = next;
 
-    const uses = new Map(this.uses);
+    const useDelta = new Map<string, number>();
     const bySet = new Map<string, { removed: string[]; added: string[] }>();
     for (const ip of addresses) {
       const value = ipToBigInt(ip);
@@ -164,8 +180,8 @@ export class NodeRulesetState {
         const was = old.elements(source);
         const is = now.elements(source);
         if (was === undefined || is === undefined) return undefined; // a pod needs a chain no pod had
-        for (const key of was.uses) uses.set(key, (uses.get(key) ?? 0) - 1);
-        for (const key of is.uses) uses.set(key, (uses.get(key) ?? 0) + 1);
+        for (const key of was.uses) useDelta.set(key, (useDelta.get(key) ?? 0) - 1);
+        for (const key of is.uses) useDelta.set(key, (useDelta.get(key) ?? 0) + 1);
         const gone = [...was.elements].filter((e) => !is.elements.has(e));
         const come = [...is.elements].filter((e) => !was.elements.has(e));
         if (gone.length + come.length === 0) continue;
@@ -176,22 +192,20 @@ export class NodeRulesetState {
       }
     }
     // The last pod of a chain gone: the full build would drop the chain.
-    for (const count of uses.values()) if (count <= 0) return undefined;
-
-    const sets = new Map(this.ruleset.sets);
-    const changes: ElementChange[] = [];
+    for (const [key, delta] of useDelta) if ((this.uses.get(key) ?? 0) + delta <= 0) return undefined;
+    const changes: (ElementChange & { edits: ElementEdit[] })[] = [];
     for (const name of [...bySet.keys()].sort()) {
-      const set = sets.get(name)!;
-      const change = bySet.get(name)!;
-      const removedSorted = sortElements(change.removed);
-      const addedSorted = sortElements(change.added);
-      const elements = patchElements(set.elements, removedSorted, addedSorted);
-      if (!elements) return undefined; // this model does not reflect the previous inventory
-      const patched = { ...set, elements };
-      sets.set(name, patched);
-      changes.push({ set: patched, removed: removedSorted, added: addedSorted });
+      const set = this.ruleset.sets.get(name)!;
+      const change = { set, removed: sortElements(bySet.get(name)!.removed), added: sortElements(bySet.get(name)!.added) };
+      const edits = planElementEdits(set.elements, change.removed, change.added);
+      if (!edits) return undefined; // this model does not hold what the previous pods gave
+      changes.push({ ...change, edits });
     }
-    return { changes, state: new NodeRulesetState(this.ir, next, { sets, chains: this.ruleset.chains }, this.diagnostics, record, uses) };
+
+    for (const [key, delta] of useDelta) this.uses.set(key, (this.uses.get(key) ?? 0) + delta);
+    for (const { set, edits } of changes) applyElementEdits(set.elements, edits);
+    this.isConsumed = true;
+    return { changes: changes.map(({ set, removed: r, added: a }) => ({ set, removed: r, added: a })), state: new NodeRulesetState(this.ir, next, this.ruleset, this.diagnostics, record, this.uses) };
   }
 }
 
@@ -287,14 +301,30 @@ class AddressView {
   }
 
   /**
-   * The rules whose own side holds the address, in evaluation order; the builder lists a rule
-   * once per local pod holding the address, so this does too.
+   * The rules whose own side holds the address, in evaluation order: gathered from the sides
+   * that hold it, not by testing every rule. The builder lists a rule once per local pod
+   * holding the address, so this does too.
    */
   private rulesOf(dir: Direction): IrRule[] {
-    const { rules, ruleSides } = this.record;
-    const d = dir === 'egress' ? 0 : 1;
+    const { rules, sides, sideRules } = this.record;
+    const held: Int32Array[] = [];
+    let count = 0;
+    for (let k = 0; k < sides.length; k++) {
+      const list = sideRules[dir][k]!;
+      if (list.length > 0 && this.sideHolds(k)) {
+        held.push(list);
+        count += list.length;
+      }
+    }
+    const indexes = new Int32Array(count);
+    let at = 0;
+    for (const list of held) {
+      indexes.set(list, at);
+      at += list.length;
+    }
+    indexes.sort();
     const out: IrRule[] = [];
-    for (let k = 0; k < rules.length; k++) if (this.sideHolds(ruleSides[2 * k + d]!)) for (let n = 0; n < this.local.length; n++) out.push(rules[k]!);
+    for (const k of indexes) for (let n = 0; n < this.local.length; n++) out.push(rules[k]!);
     return out;
   }
 }

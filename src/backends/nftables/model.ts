@@ -80,25 +80,35 @@ function lowerBound(elements: readonly string[], element: ElementOrder): number 
   return lo;
 }
 
+/** One step of an element patch: `element` inserted at, or removed from, position `at`. */
+export interface ElementEdit {
+  at: number;
+  element: string;
+  add: boolean;
+}
+
 /**
- * Sorted `elements` without `removed` and with `added` (both sorted, unique), as
- * sortElements would give them, in one pass; undefined when a removed element is missing or an
- * added one already there (elements that do not belong to this set).
+ * The edits that take sorted `elements` to the same without `removed` and with `added` (both
+ * sorted, unique), as sortElements would give them; undefined when a removed element is
+ * missing or an added one already there (elements that do not belong to this set).
  */
-export function patchElements(elements: readonly string[], removed: readonly string[], added: readonly string[]): string[] | undefined {
-  const drop = removed.map((e) => lowerBound(elements, elementOrder(e)));
-  const put = added.map((e) => lowerBound(elements, elementOrder(e)));
-  if (drop.some((at, k) => elements[at] !== removed[k]) || put.some((at, k) => elements[at] === added[k])) return undefined;
-  const out: string[] = [];
-  let d = 0;
-  let a = 0;
-  for (let i = 0; i <= elements.length; i++) {
-    while (a < added.length && put[a] === i) out.push(added[a++]!);
-    if (i === elements.length) break;
-    if (drop[d] === i) d++;
-    else out.push(elements[i]!);
+export function planElementEdits(elements: readonly string[], removed: readonly string[], added: readonly string[]): ElementEdit[] | undefined {
+  const edits = [...removed.map((e) => ({ at: lowerBound(elements, elementOrder(e)), element: e, add: false })), ...added.map((e) => ({ at: lowerBound(elements, elementOrder(e)), element: e, add: true }))];
+  if (edits.some((x) => (elements[x.at] === x.element) === x.add)) return undefined;
+  // At one position, additions go before the element there, which a removal then takes out.
+  return edits.sort((x, y) => x.at - y.at || Number(y.add) - Number(x.add) || compareOrder(elementOrder(x.element), elementOrder(y.element)));
+}
+
+/**
+ * Applies planned edits in place, from the last position back so that the earlier positions
+ * still hold: a set of the whole cluster changes by a few splices, never a copy.
+ */
+export function applyElementEdits(elements: string[], edits: readonly ElementEdit[]): void {
+  for (let k = edits.length - 1; k >= 0; k--) {
+    const { at, element, add } = edits[k]!;
+    if (add) elements.splice(at, 0, element);
+    else elements.splice(at, 1);
   }
-  return out;
 }
 
 /** nft rejects comments over 128 bytes and has no escape for `"`. */

@@ -45,13 +45,16 @@ function elementUpdate(nodeName: string, changes: readonly ElementChange[], stat
 /**
  * `previous`: the state of the last update (or NodeRulesetState.build), i.e. the model last
  * applied. The fast path needs it to be the state of `prevInventory` under this same `ir`
- * object; otherwise its model is the old side of a full diff.
+ * object; otherwise its model is the old side of a full diff. A state an update already went
+ * on from (consumed: the caller did not apply that update) holds the newer model, so the old
+ * side is then rebuilt from `prevInventory`.
  */
 export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Inventory, ir: Ir, nodeName: string, previous?: NodeRulesetState): NodeUpdate {
-  const churn = previous && previous.ir === ir && previous.nodeName === nodeName && previous.inventory === prevInventory ? previous.podChurn(nextInventory) : undefined;
+  const applied = previous?.consumed === false ? previous : undefined;
+  const churn = applied && applied.ir === ir && applied.nodeName === nodeName && applied.inventory === prevInventory ? applied.podChurn(nextInventory) : undefined;
   if (churn) return elementUpdate(nodeName, churn.changes, churn.state);
 
-  const prev = previous?.ruleset ?? new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
+  const prev = applied?.ruleset ?? new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
   const state = NodeRulesetState.build(ir, nextInventory, nodeName);
   const next = state.ruleset;
   if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics: state.diagnostics, ruleset: next, state };
