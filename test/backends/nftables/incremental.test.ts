@@ -7,134 +7,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { NodeRulesetState, renderNodeRuleset, renderNodeUpdate } from '../../../src/backends/nftables/index.js';
 import { nodeHeader, renderScript } from '../../../src/backends/nftables/model.js';
-import { irArb } from '../../fixtures/arbitrary.js';
+import { applyChurn, churnArb, churnInventory, churnIrArb } from '../../fixtures/churn.js';
 import { conformanceCases } from '../../fixtures/conformance.js';
-import { e2eInventory, group, named, rule, tcp } from '../../fixtures/ir.js';
-import type { Ir, IrMember } from '../../../src/ir/types.js';
-import type { ContainerPort, Inventory, InventoryPod } from '../../../src/inventory/index.js';
-
-/** `v` is missing from the inventory's namespaces: its pods are in no member, yet have profiles and named ports. */
-const NAMESPACES = ['x', 'y', 'z', 'w', 'v'];
-const NODES = ['n1', 'n2'];
-/** Few addresses, so that pods share them (reused IPs, overlapping secondary networks). */
-const IPS = ['10.123.1.1', '10.123.1.2', '10.123.2.1', '10.123.2.2', '10.123.3.1', '10.123.200.2', '10.96.0.10', 'fd00:123::1:1', 'fd00:123::2:1'];
-const PORT_SETS: ContainerPort[][] = [
-  [],
-  [{ name: 'serve-81-tcp', port: 81, protocol: 'tcp' }],
-  [{ name: 'serve-81-tcp', port: 8081, protocol: 'tcp' }],
-  [
-    { name: 'serve-80-tcp', port: 80, protocol: 'tcp' },
-    { name: 'serve-81-tcp', port: 81, protocol: 'tcp' },
-  ],
-];
-
-/**
- * The e2e cluster with a replica of each pod (so that most churn leaves every profile in use),
- * namespace `w` (no tenant) and a service over pods `a` of x (one cluster IP is also x/a's, so
- * pod churn meets fixed addresses).
- */
-function baseInventory(): Inventory {
-  const inv = e2eInventory({ remoteNamespaces: ['z'] });
-  const replicas = inv.pods.map((p) => ({ ...p, name: `${p.name}2`, uid: `${p.uid}2`, ips: p.ips.map((ip) => ip.replace(/(\d+)$/, (n) => String(Number(n) + 10))) }));
-  return {
-    ...inv,
-    pods: [...inv.pods, ...replicas],
-    namespaces: [...inv.namespaces, { name: 'w', labels: { ns: 'w', 'kubernetes.io/metadata.name': 'w' } }],
-    services: [{ namespace: 'x', name: 'web', clusterIps: ['10.96.0.10', '10.123.1.1'], selector: { pod: 'a' }, ports: [{ port: 80, targetPort: 80, protocol: 'tcp' }] }],
-  };
-}
-
-/** irArb's intents (tenant t1 = x, y, with complements) plus rules on a service and on a secondary network. */
-const churnIrArb: fc.Arbitrary<Ir> = fc.tuple(irArb, fc.boolean()).map(([base, withExtras]) => {
-  if (!withExtras) return base;
-  const ir: Ir = { ...base, groups: [...base.groups], rules: [...base.rules] };
-  const storage: IrMember = { kind: 'pods', scope: { kind: 'all' }, selector: [{ key: 'pod', op: 'In', values: ['b'] }], network: 'storage-net' };
-  ir.groups.push(group('svc', [{ kind: 'service', namespace: 'x', name: 'web' }]), group('storage', [storage]));
-  ir.rules.push(
-    rule({ policy: 'svc', tier: 'baseline', action: 'deny', from: ['group:any'], to: ['group:svc'], ports: [tcp(80)] }),
-    rule({ policy: 'storage', tier: 'baseline', action: 'deny', from: ['group:storage'], to: ['group:any'], ports: [tcp(81)] }),
-    rule({ policy: 'named', tier: 'baseline', action: 'allow', from: ['group:svc'], to: ['group:storage'], ports: [named('tcp', 'serve-81-tcp')] }),
-  );
-  return ir;
-});
-
-const podArb: fc.Arbitrary<InventoryPod> = fc
-  .record({
-    ns: fc.constantFrom(...NAMESPACES),
-    name: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
-    label: fc.constantFrom('a', 'b', 'c'),
-    node: fc.option(fc.constantFrom(...NODES), { nil: undefined }),
-    ips: fc.subarray(IPS, { minLength: 0, maxLength: 2 }),
-    ports: fc.constantFrom(...PORT_SETS),
-    network: fc.option(fc.constantFrom(...IPS.slice(0, 4)), { nil: undefined }),
-    hostNetwork: fc.boolean({ probability: 0.1 } as fc.BooleanConstraints),
-  })
-  .map(
-    (p): InventoryPod => ({
-      namespace: p.ns,
-      name: p.name,
-      uid: `uid-${p.ns}-${p.name}`,
-      labels: { pod: p.label },
-      annotations: {},
-      ...(p.node ? { nodeName: p.node } : {}),
-      ips: [...p.ips].sort(),
-      ports: p.ports,
-      networks: p.network ? [{ name: 'storage/storage-net', interface: 'net1', ips: [p.network], default: false }] : [],
-      hostNetwork: p.hostNetwork,
-    }),
-  );
-
-type Churn =
-  | { op: 'add'; pod: InventoryPod }
-  | { op: 'delete'; at: number }
-  | { op: 'relabel'; at: number; label: string }
-  | { op: 'move'; at: number; node: string | undefined }
-  | { op: 'ip'; at: number; ip: string }
-  | { op: 'ports'; at: number; ports: ContainerPort[] }
-  | { op: 'network'; at: number; ip: string | undefined }
-  | { op: 'hostNetwork'; at: number }
-  | { op: 'annotate'; at: number };
-
-const churnArb: fc.Arbitrary<Churn> = fc.oneof(
-  podArb.map((pod): Churn => ({ op: 'add', pod })),
-  fc.nat().map((at): Churn => ({ op: 'delete', at })),
-  fc.record({ at: fc.nat(), label: fc.constantFrom('a', 'b', 'c', 'd') }).map((c): Churn => ({ op: 'relabel', ...c })),
-  fc.record({ at: fc.nat(), node: fc.option(fc.constantFrom(...NODES), { nil: undefined }) }).map((c): Churn => ({ op: 'move', ...c })),
-  fc.record({ at: fc.nat(), ip: fc.constantFrom(...IPS) }).map((c): Churn => ({ op: 'ip', ...c })),
-  fc.record({ at: fc.nat(), ports: fc.constantFrom(...PORT_SETS) }).map((c): Churn => ({ op: 'ports', ...c })),
-  fc.record({ at: fc.nat(), ip: fc.option(fc.constantFrom(...IPS.slice(0, 4)), { nil: undefined }) }).map((c): Churn => ({ op: 'network', ...c })),
-  fc.nat().map((at): Churn => ({ op: 'hostNetwork', at })),
-  fc.nat().map((at): Churn => ({ op: 'annotate', at })),
-);
-
-/** The next inventory: changed pods are new objects, the others kept as they were (as a watch keeps them). */
-function applyChurn(inv: Inventory, churn: Churn): Inventory {
-  if (churn.op === 'add') return { ...inv, pods: [...inv.pods, churn.pod] };
-  if (inv.pods.length === 0) return inv;
-  const at = churn.at % inv.pods.length;
-  const pod = inv.pods[at]!;
-  const replace = (p: InventoryPod | undefined): Inventory => ({ ...inv, pods: [...inv.pods.slice(0, at), ...(p ? [p] : []), ...inv.pods.slice(at + 1)] });
-  switch (churn.op) {
-    case 'delete':
-      return replace(undefined);
-    case 'relabel':
-      return replace({ ...pod, labels: { pod: churn.label } });
-    case 'move': {
-      const { nodeName: _, ...rest } = pod;
-      return replace(churn.node ? { ...rest, nodeName: churn.node } : rest);
-    }
-    case 'ip':
-      return replace({ ...pod, ips: [churn.ip] });
-    case 'ports':
-      return replace({ ...pod, ports: churn.ports });
-    case 'network':
-      return replace({ ...pod, networks: churn.ip ? [{ name: 'storage/storage-net', interface: 'net1', ips: [churn.ip], default: false }] : [] });
-    case 'hostNetwork':
-      return replace({ ...pod, hostNetwork: !pod.hostNetwork });
-    case 'annotate':
-      return replace({ ...pod, annotations: { touched: 'yes' } });
-  }
-}
+import type { Ir } from '../../../src/ir/types.js';
+import type { Inventory } from '../../../src/inventory/index.js';
 
 describe('incremental updates from pod churn', () => {
   it('give exactly the full rebuild: the same element update and the same model, step after step', () => {
@@ -142,7 +18,7 @@ describe('incremental updates from pod churn', () => {
     let steps = 0;
     fc.assert(
       fc.property(fc.oneof(churnIrArb, fc.constant(conformanceCases.find((c) => c.name.startsWith('tenant strict'))!.ir)), fc.array(churnArb, { minLength: 1, maxLength: 8 }), (ir, churns) => {
-        let inv = baseInventory();
+        let inv = churnInventory();
         let state = NodeRulesetState.build(ir, inv, 'n1');
         for (const churn of churns) {
           const next = applyChurn(inv, churn);
@@ -163,7 +39,7 @@ describe('incremental updates from pod churn', () => {
   });
 
   const strict = conformanceCases.find((c) => c.name.startsWith('tenant strict'))!.ir;
-  const inv = baseInventory();
+  const inv = churnInventory();
   const readdress = (i: Inventory, ns: string, name: string, ip: string): Inventory => ({ ...i, pods: i.pods.map((p) => (p.namespace === ns && p.name === name ? { ...p, ips: [ip] } : p)) });
   const expectSameAsRebuild = (prev: Inventory, next: Inventory, state: NodeRulesetState, ir: Ir = strict): void => {
     const update = renderNodeUpdate(prev, next, ir, 'n1', state);
