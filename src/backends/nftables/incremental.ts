@@ -5,7 +5,8 @@
  * the elements of each address of a changed pod are computed twice, from the pods holding
  * that address before and after, and their difference is the update. The elements of an
  * address depend on the pods holding it alone, so the cost follows the changed pods and the
- * number of distinct rule sides, never the cluster's size.
+ * number of distinct rule sides; the cluster's size enters only through one pass of identity
+ * comparisons over the pod list (diffPods).
  *
  * Whatever would change the chains (a pod needing a profile or allow-list no pod had, the
  * last pod of one gone) is left to the full rebuild: `podChurn` returns undefined.
@@ -85,7 +86,6 @@ interface AddressElements {
   elements: Set<string>;
   uses: string[];
 }
-
 
 export class NodeRulesetState {
   private isConsumed = false;
@@ -193,19 +193,21 @@ export class NodeRulesetState {
     }
     // The last pod of a chain gone: the full build would drop the chain.
     for (const [key, delta] of useDelta) if ((this.uses.get(key) ?? 0) + delta <= 0) return undefined;
-    const changes: (ElementChange & { edits: ElementEdit[] })[] = [];
+    // Every edit is planned before any is applied: a refusal leaves this state as it was.
+    const changes: ElementChange[] = [];
+    const edits: ElementEdit[][] = [];
     for (const name of [...bySet.keys()].sort()) {
       const set = this.ruleset.sets.get(name)!;
       const change = { set, removed: sortElements(bySet.get(name)!.removed), added: sortElements(bySet.get(name)!.added) };
-      const edits = planElementEdits(set.elements, change.removed, change.added);
-      if (!edits) return undefined; // this model does not hold what the previous pods gave
-      changes.push({ ...change, edits });
+      const planned = planElementEdits(set.elements, change.removed, change.added);
+      if (!planned) return undefined; // this model does not hold what the previous pods gave
+      changes.push(change);
+      edits.push(planned);
     }
-
     for (const [key, delta] of useDelta) this.uses.set(key, (this.uses.get(key) ?? 0) + delta);
-    for (const { set, edits } of changes) applyElementEdits(set.elements, edits);
+    changes.forEach((c, k) => applyElementEdits(c.set.elements, edits[k]!));
     this.isConsumed = true;
-    return { changes: changes.map(({ set, removed: r, added: a }) => ({ set, removed: r, added: a })), state: new NodeRulesetState(this.ir, next, this.ruleset, this.diagnostics, record, this.uses) };
+    return { changes, state: new NodeRulesetState(this.ir, next, this.ruleset, this.diagnostics, record, this.uses) };
   }
 }
 
