@@ -154,7 +154,31 @@ function singlePodChurn(netns, ir, inventory, state) {
   return { add: summary(steps.add), delete: summary(steps.delete) };
 }
 
+/**
+ * The floor under any element update on this machine: `nft -f` adding, then deleting, one
+ * element of a table holding one empty hash set (process starts and the kernel's commit, no
+ * ruleset to speak of). Medians of REPEAT, in ms.
+ */
+function nftFloor() {
+  const netns = `nit-${process.pid}-${randomBytes(3).toString('hex')}-floor`;
+  execFileSync('ip', ['netns', 'add', netns]);
+  try {
+    nftExact(netns, 'table inet floor {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n}\n');
+    const add = [];
+    const del = [];
+    for (let k = 0; k < REPEAT; k++) {
+      add.push(nftExact(netns, `add element inet floor s { 10.251.0.${k} }\n`));
+      del.push(nftExact(netns, `delete element inet floor s { 10.251.0.${k} }\n`));
+    }
+    return { addMs: median(add), deleteMs: median(del) };
+  } finally {
+    execFileSync('ip', ['netns', 'del', netns]);
+  }
+}
+
 const ir = makeIr();
+const floor = APPLY ? nftFloor() : undefined;
+if (floor) console.log(JSON.stringify({ nftFloor: floor }));
 const rows = [];
 for (const pods of POD_COUNTS) {
   const inventory = makeInventory(pods);
@@ -257,6 +281,15 @@ name and IP) is added, then deleted again, ${REPEAT} times each, with the whole 
 of the update (two process starts included). End to end = render + nft -f of the same step; medians of the ${REPEAT} steps.
 
 ${single}
-`,
+${
+  floor
+    ? `
+Floor in the same run: \`nft -f\` of one element added to (${f1(floor.addMs)} ms), then deleted from (${f1(floor.deleteMs)} ms), a table
+holding nothing but one hash set, medians of ${REPEAT}. After a transaction that deletes elements, closing nft's netlink
+socket waits until the kernel has released them (an RCU grace period; \`strace -T nft -f\` shows the difference in
+\`close(3)\`), so every \`nft -f\` that deletes costs that much more than one that only adds, whatever the ruleset.
+`
+    : ''
+}`,
   );
 }
