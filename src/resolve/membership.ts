@@ -9,7 +9,7 @@ import type { IrMember, IrNamespaceScope, IrSelector } from '../ir/types.js';
 import { matchesSelector } from '../ir/selector.js';
 import { familyOf } from '../ir/address.js';
 import type { InventoryPod, InventoryService } from '../inventory/index.js';
-import { NamespaceIndex } from './namespaces.js';
+import type { NamespaceIndex } from './namespaces.js';
 import { rangesContain, type AddressRange } from './ranges.js';
 import { cidrRanges, podAddresses, serviceSelector } from './resolver.js';
 
