@@ -1,16 +1,17 @@
 // nftables back end at scale: a generated cluster (2000 namespaces, 50 nodes, up to 100k
 // pods, 10k intent rules, 2000 NetworkPolicies, 20 strict tenants) compiled for one node.
 // Measures compile time and RSS, script bytes and element counts, `nft -f` time in a
-// scratch network namespace, and incremental (pod churn) update time.
+// scratch network namespace, and incremental updates: 100 pods replaced at once, and a single
+// pod added and deleted end to end (render of the update + `nft -f` of it, medians of --repeat).
 //
-//   npx tsc -p tsconfig.json && node --expose-gc bench/nft-bench.mjs [--pods 10000,50000,100000] [--no-apply] [--write]
+//   npx tsc -p tsconfig.json && node --expose-gc bench/nft-bench.mjs [--pods 10000,50000,100000] [--repeat 15] [--no-apply] [--write]
 //
 // --write replaces bench/RESULTS-nft.md. Needs root + nft (Debian: nftables) unless --no-apply.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { buildNodeRuleset, renderNodeRuleset, renderNodeUpdate } from '../dist/src/backends/nftables/index.js';
+import { NodeRulesetState, renderNodeRuleset, renderNodeUpdate } from '../dist/src/backends/nftables/index.js';
 import { IR_VERSION } from '../dist/src/ir/types.js';
 
 const args = process.argv.slice(2);
@@ -20,6 +21,7 @@ const opt = (name, def) => {
 };
 const POD_COUNTS = opt('pods', '10000,50000,100000').split(',').map(Number);
 const APPLY = !args.includes('--no-apply');
+const REPEAT = Number(opt('repeat', '15'));
 const NAMESPACES = 2000;
 const NODES = 50;
 const RULES = 10000;
@@ -111,15 +113,72 @@ function makeIr() {
 const gc = globalThis.gc ?? (() => {});
 const ms = (t0) => Math.round(performance.now() - t0);
 const mb = (b) => Math.round(b / 1048576);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
-function nft(netns, script) {
+/** Milliseconds (fractional) that `nft -f` of the script takes in the namespace, process start included. */
+function nftExact(netns, script) {
   const t0 = performance.now();
   const r = spawnSync('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: script, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 2000)}`);
-  return ms(t0);
+  return performance.now() - t0;
+}
+const nft = (netns, script) => Math.round(nftExact(netns, script));
+
+/**
+ * One pod on node-0 added, then deleted again, REPEAT times: each step renders the update from
+ * the state the last one left (as the agent keeps it) and applies it. Medians, in ms.
+ */
+function singlePodChurn(netns, ir, inventory, state) {
+  const steps = { add: [], delete: [] };
+  const model = inventory.pods.find((p) => p.nodeName === 'node-0');
+  let current = inventory;
+  for (let k = 0; k < REPEAT; k++) {
+    const pod = { ...model, name: `${model.name}-single-${k}`, uid: `${model.uid}-single-${k}`, ips: [`10.251.${k >> 8}.${k & 255}`] };
+    for (const what of ['add', 'delete']) {
+      const next = what === 'add' ? { ...current, pods: [...current.pods, pod] } : { ...current, pods: current.pods.slice(0, -1) };
+      const t0 = performance.now();
+      const update = renderNodeUpdate(current, next, ir, 'node-0', state);
+      const renderMs = performance.now() - t0;
+      if (update.kind !== 'elements') throw new Error(`single pod ${what}: ${update.kind} update`);
+      const nftMs = nftExact(netns, update.script);
+      steps[what].push({ renderMs, nftMs, totalMs: renderMs + nftMs, bytes: Buffer.byteLength(update.script) });
+      state = update.state;
+      current = next;
+    }
+  }
+  const summary = (xs) => ({ renderMs: median(xs.map((x) => x.renderMs)), nftMs: median(xs.map((x) => x.nftMs)), totalMs: median(xs.map((x) => x.totalMs)), maxTotalMs: Math.max(...xs.map((x) => x.totalMs)), bytes: median(xs.map((x) => x.bytes)) });
+  return { add: summary(steps.add), delete: summary(steps.delete) };
+}
+
+/**
+ * The floor under any element update on this machine: `nft -f` adding, then deleting, one
+ * element of a table holding one empty hash set (process starts and the kernel's commit, no
+ * ruleset to speak of). Medians of REPEAT, in ms.
+ */
+function nftFloor() {
+  const netns = `nit-${process.pid}-${randomBytes(3).toString('hex')}-floor`;
+  execFileSync('ip', ['netns', 'add', netns]);
+  try {
+    nftExact(netns, 'table inet floor {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n}\n');
+    const add = [];
+    const del = [];
+    for (let k = 0; k < REPEAT; k++) {
+      add.push(nftExact(netns, `add element inet floor s { 10.251.0.${k} }\n`));
+      del.push(nftExact(netns, `delete element inet floor s { 10.251.0.${k} }\n`));
+    }
+    return { addMs: median(add), deleteMs: median(del) };
+  } finally {
+    execFileSync('ip', ['netns', 'del', netns]);
+  }
 }
 
 const ir = makeIr();
+const floor = APPLY ? nftFloor() : undefined;
+if (floor) console.log(JSON.stringify({ nftFloor: floor }));
 const rows = [];
 for (const pods of POD_COUNTS) {
   const inventory = makeInventory(pods);
@@ -130,13 +189,18 @@ for (const pods of POD_COUNTS) {
   const compileMs = ms(t0);
   const rssPeak = process.memoryUsage().rss;
   if (diagnostics.some((d) => d.severity === 'error')) throw new Error(diagnostics.map((d) => d.message).join('\n'));
-  const { ruleset } = buildNodeRuleset(ir, inventory, 'node-0');
+  // What the agent keeps after a full apply: the model and what incremental updates need.
+  const t1 = performance.now();
+  let state = NodeRulesetState.build(ir, inventory, 'node-0');
+  const stateMs = ms(t1);
+  const { ruleset } = state;
   const sets = [...ruleset.sets.values()];
   const chains = [...ruleset.chains.values()];
   const row = {
     pods,
     localPods: inventory.pods.filter((p) => p.nodeName === 'node-0').length,
     compileMs,
+    stateMs,
     rssMb: mb(rssPeak),
     rssDeltaMb: mb(rssPeak - rss0),
     bytes: Buffer.byteLength(script),
@@ -158,13 +222,15 @@ for (const pods of POD_COUNTS) {
         const old = inventory.pods[k * NODES];
         next.pods.push({ ...old, name: `${old.name}-new`, uid: `${old.uid}-new`, ips: [`10.250.${k >> 8}.${k & 255}`] });
       }
-      // The agent keeps the model it applied last, so only the new one is built.
-      const t1 = performance.now();
-      const update = renderNodeUpdate(inventory, next, ir, 'node-0', ruleset);
-      row.updateRenderMs = ms(t1);
+      // The agent keeps the state it applied last: the update comes from the changed pods alone.
+      const t2 = performance.now();
+      const update = renderNodeUpdate(inventory, next, ir, 'node-0', state);
+      row.updateRenderMs = ms(t2);
       row.updateKind = update.kind;
       row.updateBytes = Buffer.byteLength(update.script);
       row.updateApplyMs = nft(netns, update.script);
+      state = update.state;
+      row.single = singlePodChurn(netns, ir, next, state);
     } finally {
       execFileSync('ip', ['netns', 'del', netns]);
     }
@@ -176,28 +242,54 @@ for (const pods of POD_COUNTS) {
 if (args.includes('--write')) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const nftVersion = APPLY ? execFileSync('nft', ['--version']).toString().trim() : 'not applied';
-  const header = '| pods (cluster) | pods on node | compile ms | RSS MB (Δ) | script bytes | sets | maps | elements | chains | rules | nft -f ms | re-apply ms | churn render ms | churn kind | churn bytes | churn nft -f ms |';
-  const lines = rows.map(
-    (r) =>
-      `| ${r.pods} | ${r.localPods} | ${r.compileMs} | ${r.rssMb} (${r.rssDeltaMb}) | ${r.bytes} | ${r.sets} | ${r.maps} | ${r.elements} | ${r.chains} | ${r.rules} | ${r.applyMs ?? '-'} | ${r.reapplyMs ?? '-'} | ${r.updateRenderMs ?? '-'} | ${r.updateKind ?? '-'} | ${r.updateBytes ?? '-'} | ${r.updateApplyMs ?? '-'} |`,
+  const table = (header, lines) => [header, `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`, ...lines].join('\n');
+  const f1 = (x) => (x === undefined ? '-' : x.toFixed(1));
+  const main = table(
+    '| pods (cluster) | pods on node | compile ms | state build ms | RSS MB (Δ) | script bytes | sets | maps | elements | chains | rules | nft -f ms | re-apply ms | churn render ms | churn kind | churn bytes | churn nft -f ms |',
+    rows.map(
+      (r) =>
+        `| ${r.pods} | ${r.localPods} | ${r.compileMs} | ${r.stateMs} | ${r.rssMb} (${r.rssDeltaMb}) | ${r.bytes} | ${r.sets} | ${r.maps} | ${r.elements} | ${r.chains} | ${r.rules} | ${r.applyMs ?? '-'} | ${r.reapplyMs ?? '-'} | ${r.updateRenderMs ?? '-'} | ${r.updateKind ?? '-'} | ${r.updateBytes ?? '-'} | ${r.updateApplyMs ?? '-'} |`,
+    ),
+  );
+  const single = table(
+    '| pods (cluster) | step | render ms | nft -f ms | end to end ms (median) | slowest of the run ms | update bytes |',
+    rows.flatMap((r) => (r.single ? ['add', 'delete'].map((what) => `| ${r.pods} | ${what} | ${f1(r.single[what].renderMs)} | ${f1(r.single[what].nftMs)} | **${f1(r.single[what].totalMs)}** | ${f1(r.single[what].maxTotalMs)} | ${r.single[what].bytes} |`) : [])),
   );
   writeFileSync(
     new URL('./RESULTS-nft.md', import.meta.url),
     `# nftables back end: benchmark
 
-Reproduce: \`npx tsc -p tsconfig.json && node --expose-gc bench/nft-bench.mjs --pods ${POD_COUNTS.join(',')} --write\` (root, nft).
+Reproduce: \`npx tsc -p tsconfig.json && node --expose-gc bench/nft-bench.mjs --pods ${POD_COUNTS.join(',')} --repeat ${REPEAT} --write\` (root, nft).
 
 Cluster: ${NAMESPACES} namespaces, ${NODES} nodes, ${GROUPS + 2 * TENANTS} groups, ${RULES + 2 * TENANTS} intent rules (${TENANTS} strict tenants
 of 100 namespaces with their isolation rules), ${NAMESPACES} NetworkPolicies (named ports, ipBlock except).
 Compiled for \`node-0\` (pods spread evenly over the nodes). Compile = \`renderNodeRuleset\` (resolve + build + render),
-RSS = process RSS after it (Δ from before). nft -f = applying the script in a fresh network namespace; re-apply = the same
-script again (atomic replace of the table). Churn = 100 pods of node-0 replaced: \`renderNodeUpdate\` (given the applied model) then \`nft -f\` of its script.
+RSS = process RSS after it (Δ from before). State build = \`NodeRulesetState.build\`, the full build the agent keeps for
+incremental updates (the model plus an index of pods by address). nft -f = applying the script in a fresh network namespace;
+re-apply = the same script again (atomic replace of the table).
 
 Machine: ${os.cpus().length} × ${cpu}, shared (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} when the run ended: times are upper bounds); Node ${process.version}; ${nftVersion}.
 
-${header}
-|${header.split('|').slice(1, -1).map(() => '---').join('|')}|
-${lines.join('\n')}
-`,
+${main}
+
+## Incremental updates
+
+Churn (above) = 100 pods of node-0 replaced by 100 new ones at once: \`renderNodeUpdate\` given the state kept from the
+last apply, then \`nft -f\` of its element update. Below, one pod of node-0 (a copy of an existing pod's labels and ports, new
+name and IP) is added, then deleted again, ${REPEAT} times each, with the whole ruleset loaded: render = \`renderNodeUpdate\`
+(the pod diff over all pods by identity, then the elements of the changed addresses only), nft -f = \`ip netns exec NS nft -f -\`
+of the update (two process starts included). End to end = render + nft -f of the same step; medians of the ${REPEAT} steps.
+
+${single}
+${
+  floor
+    ? `
+Floor in the same run: \`nft -f\` of one element added to (${f1(floor.addMs)} ms), then deleted from (${f1(floor.deleteMs)} ms), a table
+holding nothing but one hash set, medians of ${REPEAT}. After a transaction that deletes elements, closing nft's netlink
+socket waits until the kernel has released them (an RCU grace period; \`strace -T nft -f\` shows the difference in
+\`close(3)\`), so every \`nft -f\` that deletes costs that much more than one that only adds, whatever the ruleset.
+`
+    : ''
+}`,
   );
 }

@@ -332,3 +332,5 @@ function readPod(
       : {}),
   };
 }
+
+export { diffPods, sameApartFromPods } from './diff.js';

@@ -12,7 +12,7 @@ import type { Ir } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { canonicalJson } from '../ir/canonical.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
-import { renderNodeUpdate, type NftRuleset, type NodeUpdate } from '../backends/nftables/index.js';
+import { renderNodeUpdate, type NodeRulesetState, type NodeUpdate } from '../backends/nftables/index.js';
 import { withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
 import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
@@ -60,10 +60,11 @@ export class NodeAgent {
   /** The L7 table last applied (undefined: the plain one, and no proxy runs); left alone while it stays the same. */
   private l7Script: string | undefined;
   private irKey: string | undefined;
+  /** The intents last applied: kept as the same object while they do not change, which lets pod churn take the fast path. */
   private ir: Ir | undefined;
   private inventory: Inventory | undefined;
-  /** The nftables model last applied (after an update): the next update is diffed against it, not rebuilt. */
-  private ruleset: NftRuleset | undefined;
+  /** The nftables model last applied: the next update is computed from it and the pods that changed, not rebuilt. */
+  private nftState: NodeRulesetState | undefined;
   /** `nft list` of both tables right after the last successful apply (undefined: replace in full next time). */
   private listings: Promise<{ main: string; own: string } | undefined> = Promise.resolve(undefined);
   private nodeModel: NodeTableModel | undefined;
@@ -125,8 +126,10 @@ export class NodeAgent {
     const listings = await this.listings; // the previous apply's listings, taken before anything new is applied
     // The L7 table is always replaced in full: its steering sets follow the pods too.
     const incremental = this.irKey === irKey && this.l7Script === undefined && this.inventory !== undefined && listings !== undefined;
-    let update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; ruleset?: NftRuleset; l7?: NodeL7Output } = incremental
-      ? renderNodeUpdate(this.inventory!, inventory, ir, node, this.ruleset)
+    // Unchanged intents: go on with the object applied last, which the nftables state was built from.
+    if (this.irKey === irKey) ir = this.ir!;
+    let update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; state?: NodeRulesetState; l7?: NodeL7Output } = incremental
+      ? renderNodeUpdate(this.inventory!, inventory, ir, node, this.nftState)
       : { kind: 'full', ...renderMainTable(ir, inventory, node) };
     const l7 = update.l7;
     // An unchanged L7 table is left alone: a replace would flush the addresses dnsmasq learnt.
@@ -177,7 +180,7 @@ export class NodeAgent {
     this.ir = ir;
     this.irKey = irKey;
     this.inventory = inventory;
-    this.ruleset = update.ruleset;
+    this.nftState = update.state;
     this.egress = egress.plan;
     this.nodeModel = nodeModel;
     this.hostIfByPod = byPod;

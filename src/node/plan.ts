@@ -7,7 +7,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Ir } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
-import { renderNodeRuleset } from '../backends/nftables/index.js';
+import { nodeHeader, NodeRulesetState, renderScript } from '../backends/nftables/index.js';
 import { needsL7, renderNodeL7, type NodeL7Output } from '../backends/l7/index.js';
 import { ifbName, needsIfb, podTcCommands, renderTcPlan, type LeafKind, type TcPlan } from '../backends/tc/index.js';
 import { egressRouteCommands, renderEgressPlan, renderEgressRoutes, renderNodeTable, type EgressPlan, type PodInterface } from '../backends/egress/index.js';
@@ -22,9 +22,15 @@ export interface NodePlan {
   diagnostics: Diagnostic[];
 }
 
-/** The node's `inet netintent` table in full: with the L7 steering when the intents need the proxies. */
-export function renderMainTable(ir: Ir, inventory: Inventory, node: string): { script: string; diagnostics: Diagnostic[]; l7?: NodeL7Output } {
-  if (!needsL7(ir, inventory)) return renderNodeRuleset(ir, inventory, node);
+/**
+ * The node's `inet netintent` table in full: with the L7 steering when the intents need the
+ * proxies; otherwise with the state that later pod churn is updated from.
+ */
+export function renderMainTable(ir: Ir, inventory: Inventory, node: string): { script: string; diagnostics: Diagnostic[]; l7?: NodeL7Output; state?: NodeRulesetState } {
+  if (!needsL7(ir, inventory)) {
+    const state = NodeRulesetState.build(ir, inventory, node);
+    return { script: renderScript(state.ruleset, nodeHeader(node)), diagnostics: state.diagnostics, state };
+  }
   const l7 = renderNodeL7(ir, inventory, node);
   return { script: l7.nftScript, diagnostics: l7.diagnostics, l7 };
 }

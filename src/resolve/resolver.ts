@@ -3,11 +3,12 @@
  * sets. Each distinct selector (by canonical JSON) is resolved once and shared by every
  * rule that uses it, so the cost is pods × distinct selectors, never pods × rules.
  */
-import { ANY_GROUP_ID, type Ir, type IrMember, type IrNamespaceScope, type IrNetpolPeer, type IrNetworkPolicy, type IrSelector, type IrTenant } from '../ir/types.js';
-import { matchesSelector, tenantOfNamespace } from '../ir/selector.js';
-import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
+import { ANY_GROUP_ID, type Ir, type IrMember, type IrNetpolPeer, type IrNetworkPolicy, type IrSelector } from '../ir/types.js';
+import { matchesSelector } from '../ir/selector.js';
+import type { Inventory, InventoryNamespace, InventoryPod, InventoryService } from '../inventory/index.js';
 import { familyOf, ipToBigInt } from '../ir/address.js';
 import { canonicalJson } from '../ir/canonical.js';
+import { NamespaceIndex } from './namespaces.js';
 import { cidrToRange, normalizeRanges, rangesContain, subtractRanges, type AddressRange } from './ranges.js';
 
 export interface AddressSet {
@@ -45,6 +46,34 @@ function networkNameMatches(reported: string, wanted: string): boolean {
   return reported === wanted || reported.endsWith(`/${wanted}`);
 }
 
+/** The addresses of a pod that a pods member takes: its primary IPs, or those on the member's network. */
+export function podAddresses(pod: InventoryPod, network: string | undefined): string[] {
+  return network === undefined ? pod.ips : pod.networks.flatMap((n) => (networkNameMatches(n.name, network) ? n.ips : []));
+}
+
+/** Every address of a pod, primary network first, each once. */
+export function everyPodAddress(pod: InventoryPod): string[] {
+  const all = pod.networks.length === 0 ? pod.ips : [...pod.ips, ...pod.networks.flatMap((n) => n.ips)];
+  return all.length < 2 ? all : [...new Set(all)];
+}
+
+/** A service's pod selector as a label selector; undefined without one (manual endpoints). */
+export function serviceSelector(svc: InventoryService | undefined): IrSelector | undefined {
+  const selector = svc?.selector;
+  return selector && Object.keys(selector).length > 0 ? Object.entries(selector).map(([key, v]) => ({ key, op: 'In', values: [v] })) : undefined;
+}
+
+/** The exact ranges of a CIDR member or ipBlock peer: the CIDR minus its `except` blocks. */
+export function cidrRanges(cidr: string, except: readonly string[]): AddressRange[] {
+  return subtractRanges([cidrToRange(cidr)], except.map(cidrToRange));
+}
+
+/** A NetworkPolicy peer as the member it stands for (no namespaceSelector: the policy's own namespace). */
+export function netpolPeerMember(np: IrNetworkPolicy, peer: IrNetpolPeer): IrMember {
+  if (peer.kind === 'ipBlock') return { kind: 'cidr', cidr: peer.cidr, except: peer.except };
+  return { kind: 'pods', scope: peer.namespaceSelector === undefined ? { kind: 'names', names: [np.namespace] } : { kind: 'selector', selector: peer.namespaceSelector }, selector: peer.podSelector };
+}
+
 export class SelectorResolver {
   /** How many distinct selectors were resolved against the inventory (the expensive step). */
   readonly stats = { selectorResolutions: 0, cacheHits: 0 };
@@ -53,12 +82,10 @@ export class SelectorResolver {
   private readonly flatMemo = new Map<string, { any: boolean; members: IrMember[] }>();
   private readonly groups: Map<string, IrMember[]>;
   private readonly podsByNamespace = new Map<string, InventoryPod[]>();
-  private readonly namespaces: InventoryNamespace[];
-  private readonly namespaceByName: Map<string, InventoryNamespace>;
-  private readonly owners = new Map<string, IrTenant | undefined>();
+  readonly namespaces: NamespaceIndex;
 
   constructor(
-    private readonly ir: Ir,
+    ir: Ir,
     readonly inventory: Inventory,
   ) {
     this.groups = new Map(ir.groups.map((g) => [g.id, g.members]));
@@ -68,8 +95,7 @@ export class SelectorResolver {
       if (!list) this.podsByNamespace.set(pod.namespace, (list = []));
       list.push(pod);
     }
-    this.namespaces = [...inventory.namespaces];
-    this.namespaceByName = new Map(this.namespaces.map((n) => [n.name, n]));
+    this.namespaces = new NamespaceIndex(ir, inventory.namespaces);
   }
 
   private cached(key: string, compute: () => AddressSet): AddressSet {
@@ -83,52 +109,6 @@ export class SelectorResolver {
     return value;
   }
 
-  /** The tenant owning a namespace (the checker allows at most one), indexed on first use. */
-  private ownerOf(ns: InventoryNamespace): IrTenant | undefined {
-    if (!this.owners.has(ns.name)) this.owners.set(ns.name, tenantOfNamespace(this.ir, ns));
-    return this.owners.get(ns.name);
-  }
-
-  private namespacesNamed(name: string): InventoryNamespace[] {
-    const ns = this.namespaceByName.get(name);
-    return ns ? [ns] : [];
-  }
-
-  /** Namespaces by owning tenant (under its name and its id), indexed on first use. */
-  private owned?: Map<string, InventoryNamespace[]>;
-  private namespacesOwnedBy(tenant: string): InventoryNamespace[] {
-    if (!this.owned) {
-      this.owned = new Map();
-      for (const ns of this.namespaces) {
-        const owner = this.ownerOf(ns);
-        if (!owner) continue;
-        for (const key of new Set([owner.name, owner.id])) {
-          let list = this.owned.get(key);
-          if (!list) this.owned.set(key, (list = []));
-          list.push(ns);
-        }
-      }
-    }
-    return this.owned.get(tenant) ?? [];
-  }
-
-  private namespacesIn(scope: IrNamespaceScope): InventoryNamespace[] {
-    switch (scope.kind) {
-      case 'names':
-        return scope.names.flatMap((n) => this.namespacesNamed(n));
-      case 'all':
-        return this.namespaces;
-      case 'selector':
-        return this.namespaces.filter((ns) => matchesSelector(scope.selector, ns.labels));
-      case 'tenant':
-        return this.namespacesOwnedBy(scope.tenant);
-      case 'notTenant': {
-        const inside = new Set(this.namespacesOwnedBy(scope.tenant));
-        return this.namespaces.filter((ns) => !inside.has(ns));
-      }
-    }
-  }
-
   /**
    * Pods outside a tenant: the selector's pods in all namespaces, minus the tenant's
    * namespaces. Every isolated tenant has such a side, so the selector is matched once for
@@ -138,8 +118,8 @@ export class SelectorResolver {
     const key = `p:${canonicalJson([{ kind: 'notTenant', tenant }, selector])}`;
     let pods = this.podMemo.get(key);
     if (!pods) {
-      const everywhere = this.pods(`p:${canonicalJson([{ kind: 'all' }, selector])}`, () => this.namespaces, selector);
-      const inside = new Set(this.namespacesOwnedBy(tenant).map((ns) => ns.name));
+      const everywhere = this.pods(`p:${canonicalJson([{ kind: 'all' }, selector])}`, () => this.namespaces.all, selector);
+      const inside = this.namespaces.ownedNamesOf(tenant);
       pods = inside.size === 0 ? everywhere : everywhere.filter((p) => !inside.has(p.namespace));
       this.podMemo.set(key, pods);
     }
@@ -147,7 +127,7 @@ export class SelectorResolver {
   }
 
   /** Pods (not hostNetwork) of the namespaces matching `nsFilter` whose labels match `selector`; memoized. */
-  private pods(key: string, namespaces: () => InventoryNamespace[], selector: IrSelector): InventoryPod[] {
+  private pods(key: string, namespaces: () => readonly InventoryNamespace[], selector: IrSelector): InventoryPod[] {
     let pods = this.podMemo.get(key);
     if (!pods) {
       this.stats.selectorResolutions++;
@@ -162,27 +142,23 @@ export class SelectorResolver {
       switch (member.kind) {
         case 'pods': {
           if (member.cluster !== undefined) return { ...EVERYTHING, any: false, unresolved: [`pods in cluster ${member.cluster}`] };
-          const pods = member.scope.kind === 'notTenant' ? this.podsOutsideTenant(member.scope.tenant, member.selector) : this.pods(`p:${canonicalJson([member.scope, member.selector])}`, () => this.namespacesIn(member.scope), member.selector);
+          const pods = member.scope.kind === 'notTenant' ? this.podsOutsideTenant(member.scope.tenant, member.selector) : this.pods(`p:${canonicalJson([member.scope, member.selector])}`, () => this.namespaces.in(member.scope), member.selector);
           const hosts = new Set<string>();
-          for (const pod of pods) {
-            if (member.network === undefined) for (const ip of pod.ips) hosts.add(ip);
-            else for (const n of pod.networks) if (networkNameMatches(n.name, member.network)) for (const ip of n.ips) hosts.add(ip);
-          }
+          for (const pod of pods) for (const ip of podAddresses(pod, member.network)) hosts.add(ip);
           return { any: false, hosts, ranges: [], unresolved: [] };
         }
         case 'cidr':
-          return { any: false, hosts: new Set(), ranges: subtractRanges([cidrToRange(member.cidr)], member.except.map(cidrToRange)), unresolved: [] };
+          return { any: false, hosts: new Set(), ranges: cidrRanges(member.cidr, member.except), unresolved: [] };
         case 'fqdn':
           return { any: false, hosts: new Set(), ranges: [], unresolved: [`fqdn ${member.pattern}`] };
         case 'service': {
           if (member.cluster !== undefined) return { any: false, hosts: new Set(), ranges: [], unresolved: [`service ${member.namespace}/${member.name} in cluster ${member.cluster}`] };
           const svc = this.inventory.services.find((s) => s.namespace === member.namespace && s.name === member.name);
           const hosts = new Set(svc?.clusterIps ?? []);
-          const selector = svc?.selector;
-          if (selector && Object.keys(selector).length > 0) {
-            const asSelector: IrSelector = Object.entries(selector).map(([key, v]) => ({ key, op: 'In', values: [v] }));
-            const ns = this.namespacesNamed(member.namespace);
-            for (const pod of this.pods(`s:${canonicalJson([member.namespace, asSelector])}`, () => ns, asSelector)) for (const ip of pod.ips) hosts.add(ip);
+          const selector = serviceSelector(svc);
+          if (selector) {
+            const ns = this.namespaces.named(member.namespace);
+            for (const pod of this.pods(`s:${canonicalJson([member.namespace, selector])}`, () => ns, selector)) for (const ip of pod.ips) hosts.add(ip);
           }
           return { any: false, hosts, ranges: [], unresolved: [] };
         }
@@ -242,7 +218,7 @@ export class SelectorResolver {
 
   /** The pods a NetworkPolicy selects (its own namespace, podSelector). */
   selectedPods(np: IrNetworkPolicy): InventoryPod[] {
-    return this.pods(`p:${canonicalJson([{ kind: 'names', names: [np.namespace] }, np.podSelector])}`, () => this.namespacesNamed(np.namespace), np.podSelector);
+    return this.pods(`p:${canonicalJson([{ kind: 'names', names: [np.namespace] }, np.podSelector])}`, () => this.namespaces.named(np.namespace), np.podSelector);
   }
 
   /** Canonical key of a peer (the policy namespace matters only without namespaceSelector). */
@@ -251,13 +227,7 @@ export class SelectorResolver {
   }
 
   netpolPeer(np: IrNetworkPolicy, peer: IrNetpolPeer): AddressSet {
-    return this.cached(`n:${this.peerKey(np, peer)}`, () => {
-      if (peer.kind === 'ipBlock') return { any: false, hosts: new Set(), ranges: subtractRanges([cidrToRange(peer.cidr)], peer.except.map(cidrToRange)), unresolved: [] };
-      const scope: IrNamespaceScope = peer.namespaceSelector === undefined ? { kind: 'names', names: [np.namespace] } : { kind: 'selector', selector: peer.namespaceSelector };
-      const hosts = new Set<string>();
-      for (const pod of this.pods(`p:${canonicalJson([scope, peer.podSelector])}`, () => this.namespacesIn(scope), peer.podSelector)) for (const ip of pod.ips) hosts.add(ip);
-      return { any: false, hosts, ranges: [], unresolved: [] };
-    });
+    return this.member(netpolPeerMember(np, peer));
   }
 
   /**
@@ -273,7 +243,7 @@ export class SelectorResolver {
           for (const pod of pods) {
             const ports = pod.ports.filter((p) => p.name === name && p.protocol === protocol);
             if (ports.length === 0) continue;
-            for (const ip of [...pod.ips, ...pod.networks.flatMap((n) => n.ips)]) {
+            for (const ip of everyPodAddress(pod)) {
               if (setContains(set, ip)) for (const p of ports) hosts.add(`${ip} . ${protocol} . ${p.port}`);
             }
           }

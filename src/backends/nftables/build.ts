@@ -25,14 +25,70 @@ import type { Ir, IrMember, IrNetworkPolicy, IrPort, IrRule, IrTier } from '../.
 import { canonicalJson } from '../../ir/canonical.js';
 import type { Inventory, InventoryPod } from '../../inventory/index.js';
 import { familyOf, ipToBigInt, type Family } from '../../ir/address.js';
-import { EVERYTHING, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
+import { EVERYTHING, everyPodAddress, netpolPeerMember, SelectorResolver, setContains, rangeToCidrs, type AddressSet } from '../../resolve/index.js';
 import { comment, sortElements, type NftChain, type NftRuleset, type NftSet } from './model.js';
 import { shortHash } from '../../ir/canonical.js';
 
 const TIERS: readonly IrTier[] = ['admin', 'tenant', 'application', 'baseline'];
 const TARGET = 'nftables';
 
-type Direction = 'egress' | 'ingress';
+export type Direction = 'egress' | 'ingress';
+type PodsMember = Extract<IrMember, { kind: 'pods' }>;
+
+/** Leaf members (groups flattened) whose union is an address set; `any`: every address. */
+export interface MemberUnion {
+  any: boolean;
+  members: readonly IrMember[];
+}
+
+/**
+ * What fills a set that follows the pods, recorded for incremental updates (which recompute
+ * the elements of the addresses that changed); sets fixed by the intents and the nodes
+ * (node addresses, CIDR interval sets) have none.
+ */
+export type SetSource =
+  /** The pod and service IPs of these members. */
+  | { kind: 'hosts'; family: Family; members: readonly IrMember[] }
+  /** `addr . proto . port` of the pods in `peer` that declare the named port. */
+  | { kind: 'namedPorts'; family: Family; peer: MemberUnion; name: string; protocol: string }
+  /** pod_<dir><f>: each local pod IP → its profile chain. */
+  | { kind: 'profiles'; dir: Direction; family: Family }
+  /** np_<dir><f>: each local isolated pod IP → its NetworkPolicy allow-list chain. */
+  | { kind: 'allowLists'; dir: Direction; family: Family }
+  /** remote_<dir>_isolated<f>: isolated pod IPs of other nodes. */
+  | { kind: 'remoteIsolated'; dir: Direction; family: Family };
+
+/**
+ * One side of a rule as it is written: members in the side's own sets (`plain`), and members
+ * scoped outside a tenant as `everywhere` minus `inside` (complements).
+ */
+export interface SideParts {
+  any: boolean;
+  plain: readonly IrMember[];
+  complements: readonly { member: PodsMember; everywhere: PodsMember; inside: PodsMember; tenant: string }[];
+}
+
+/** The peer a named port is looked up on: the pods in it that declare the port. */
+interface NamedPortPeer {
+  key: string;
+  union: MemberUnion;
+  set(): AddressSet;
+}
+
+/** Local pod addresses with the same rules (and, for ingress, the same named ports) share one profile chain. */
+export function profileKey(dir: Direction, family: Family, rules: readonly IrRule[], pod: InventoryPod): string {
+  return `${dir}|${family}|${rules.map((r) => r.id).join(',')}|${dir === 'ingress' ? JSON.stringify(pod.ports) : ''}`;
+}
+
+/** Pods isolated by the same policies (with the same named ports, for ingress) share one allow-list chain. */
+export function allowListKey(dir: 'Egress' | 'Ingress', family: Family, policies: readonly IrNetworkPolicy[], pod: InventoryPod): string {
+  return `${dir}|${family}|${policies.map((n) => n.id).join(',')}|${dir === 'Ingress' ? JSON.stringify(pod.ports) : ''}`;
+}
+
+/** The key of a union of groups (one side of a rule), as set names and caches use it. */
+function unionKey(groupIds: readonly string[]): string {
+  return `u:${[...new Set(groupIds)].sort().join(',')}`;
+}
 
 const ipKw = (f: Family): string => (f === 4 ? 'ip' : 'ip6');
 const addrType = (f: Family): string => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
@@ -89,12 +145,19 @@ export interface NodeRulesetOptions {
 export class NodeRulesetBuilder {
   readonly ruleset: NftRuleset = { sets: new Map(), chains: new Map() };
   readonly diagnostics: Diagnostic[] = [];
-  private readonly resolver: SelectorResolver;
-  private readonly rules: IrRule[];
-  private readonly policies: IrNetworkPolicy[];
-  private readonly profileCache = new Map<string, string>();
+  /** What fills each set that follows the pods (see SetSource). */
+  readonly setSources = new Map<string, SetSource>();
+  /** profileKey → profile chain, allowListKey → allow-list chain: every chain a local pod address was sent to. */
+  readonly profileChains = new Map<string, string>();
+  readonly allowListChains = new Map<string, string>();
+  /** profileKey or allowListKey → how many local (pod, address) pairs use it: the chains and sets exist for these keys. */
+  readonly chainUses = new Map<string, number>();
+  readonly resolver: SelectorResolver;
+  /** Rules in evaluation order (tier, then the IR's priority order); policies by id. */
+  readonly rules: IrRule[];
+  readonly policies: IrNetworkPolicy[];
   private readonly sideCache = new Map<string, string[]>();
-  private readonly allowListCache = new Map<string, string>();
+  private readonly sidePartsCache = new Map<string, SideParts>();
 
   constructor(
     private readonly ir: Ir,
@@ -115,8 +178,8 @@ export class NodeRulesetBuilder {
     for (const f of [4, 6] as const) {
       this.addSet({ name: `node_ips${f}`, kind: 'set', type: addrType(f), interval: false, comment: `addresses of node ${this.nodeName}`, elements: (node?.addresses ?? []).filter((a) => familyOf(a) === f) });
       for (const dir of ['egress', 'ingress'] as const) {
-        this.addSet({ name: `pod_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] });
-        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP of node ${this.nodeName}`, elements: [] });
+        this.addSet({ name: `pod_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `${dir} profile of each pod IP on node ${this.nodeName}`, elements: [] }, { kind: 'profiles', dir, family: f });
+        this.addSet({ name: `np_${dir}${f}`, kind: 'map', type: `${addrType(f)} : verdict`, interval: false, comment: `NetworkPolicy ${dir} allow-list of each ${dir}-isolated pod IP of node ${this.nodeName}`, elements: [] }, { kind: 'allowLists', dir, family: f });
       }
     }
     this.ruleset.chains.set('forward', {
@@ -134,7 +197,7 @@ export class NodeRulesetBuilder {
     this.buildNetworkPolicies();
     // Which rules concern each local pod IP, by direction: computed once per distinct rule
     // side (the members of a side are tested against the few local IPs, not all pods).
-    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => [...new Set([...pod.ips, ...pod.networks.flatMap((n) => n.ips)])].map((ip) => ({ pod, ip, value: ipToBigInt(ip) })));
+    const local = this.inventory.pods.filter((p) => p.nodeName === this.nodeName && !p.hostNetwork).flatMap((pod) => everyPodAddress(pod).map((ip) => ({ pod, ip, value: ipToBigInt(ip) })));
     const sideMembers = new Map<string, string[]>();
     const membersOf = (ids: readonly string[]): string[] => {
       const key = [...new Set(ids)].sort().join(',');
@@ -185,8 +248,10 @@ export class NodeRulesetBuilder {
     }
   }
 
-  private addSet(set: NftSet): void {
-    if (!this.ruleset.sets.has(set.name)) this.ruleset.sets.set(set.name, set);
+  private addSet(set: NftSet, source?: SetSource): void {
+    if (this.ruleset.sets.has(set.name)) return;
+    this.ruleset.sets.set(set.name, set);
+    if (source) this.setSources.set(set.name, source);
   }
 
   /** Adds a chain named after its body; identical bodies share one chain. */
@@ -197,17 +262,18 @@ export class NodeRulesetBuilder {
   }
 
   /**
-   * Named sets for an address set in one family: pod/service IPs in a hash set, CIDR
-   * ranges (excepts already subtracted, so unions stay exact) in an interval set.
+   * Named sets for an address set in one family: pod/service IPs in a hash set (when
+   * `hostMembers`, the members that fill it, are given), CIDR ranges (excepts already
+   * subtracted, so unions stay exact) in an interval set.
    * Returns the match expressions; [''] for "any address", [] for "none".
    */
-  private addressMatches(prefix: string, key: string, set: AddressSet, withHosts: boolean, family: Family, field: 'saddr' | 'daddr', what: string): string[] {
+  private addressMatches(prefix: string, key: string, set: AddressSet, hostMembers: readonly IrMember[] | undefined, family: Family, field: 'saddr' | 'daddr', what: string): string[] {
     if (set.any) return [''];
     const base = `${prefix}_${shortHash(key)}`;
     const out: string[] = [];
-    if (withHosts) {
+    if (hostMembers) {
       const name = `${base}_h${family}`;
-      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) });
+      if (!this.ruleset.sets.has(name)) this.addSet({ name, kind: 'set', type: addrType(family), interval: false, comment: `${what}: pod and service IPs`, elements: [...set.hosts].filter((h) => familyOf(h) === family) }, { kind: 'hosts', family, members: hostMembers });
       out.push(`${ipKw(family)} ${field} @${name}`);
     }
     // Destinations named by DNS: the addresses dnsmasq learnt for them (src/backends/l7).
@@ -223,38 +289,42 @@ export class NodeRulesetBuilder {
     return out;
   }
 
-  /** Members written as a complement: pods of the namespaces outside a tenant. */
-  private static complementOf(m: IrMember): Extract<IrMember, { kind: 'pods' }> | undefined {
-    return m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined ? m : undefined;
-  }
-
-  /** The two sets a `notTenant` member is written with: its pods everywhere, and those of the tenant. */
-  private complementParts(m: Extract<IrMember, { kind: 'pods' }>): { everywhere: IrMember; inside: IrMember; tenant: string } {
-    const tenant = (m.scope as { tenant: string }).tenant;
-    return { everywhere: { ...m, scope: { kind: 'all' } }, inside: { ...m, scope: { kind: 'tenant', tenant } }, tenant };
+  /**
+   * One side of a rule split the way it is written: members scoped to the namespaces
+   * *outside* a tenant become a complement, `@pods-anywhere` and `!= @pods-of-tenant`,
+   * instead of listing nearly every pod of the cluster once per tenant. Depends on the IR only.
+   */
+  sideParts(groupIds: readonly string[]): SideParts {
+    const key = unionKey(groupIds);
+    let parts = this.sidePartsCache.get(key);
+    if (!parts) {
+      const { any, members } = this.resolver.flatMembers(groupIds);
+      const isComplement = (m: IrMember): m is PodsMember => m.kind === 'pods' && m.scope.kind === 'notTenant' && m.cluster === undefined;
+      const complements = members.filter(isComplement).map((member) => {
+        const tenant = (member.scope as { tenant: string }).tenant;
+        return { member, everywhere: { ...member, scope: { kind: 'all' } } as PodsMember, inside: { ...member, scope: { kind: 'tenant', tenant } } as PodsMember, tenant };
+      });
+      this.sidePartsCache.set(key, (parts = { any, plain: members.filter((m) => !isComplement(m)), complements }));
+    }
+    return parts;
   }
 
   /** Membership test for one side of a rule, without materialising complements (nearly every pod, once per tenant). */
   private sideContains(groupIds: readonly string[]): (ip: string, value: bigint) => boolean {
-    const { any, members } = this.resolver.flatMembers(groupIds);
-    if (any) return () => true;
-    const plain = this.resolver.memberUnion(members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined));
-    const complements = members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? []).map((m) => {
-      const { everywhere, inside } = this.complementParts(m);
-      return { everywhere: this.resolver.member(everywhere), inside: this.resolver.member(inside) };
-    });
+    const parts = this.sideParts(groupIds);
+    if (parts.any) return () => true;
+    const plain = this.resolver.memberUnion(parts.plain);
+    const complements = parts.complements.map((c) => ({ everywhere: this.resolver.member(c.everywhere), inside: this.resolver.member(c.inside) }));
     return (ip, value) => setContains(plain, ip, value) || complements.some((c) => setContains(c.everywhere, ip, value) && !setContains(c.inside, ip, value));
   }
 
   /**
-   * Address clauses for one side of a rule (a union of groups), ORed as separate lines.
-   * Members scoped to the namespaces *outside* a tenant are written as a complement,
-   * `@pods-anywhere` and `!= @pods-of-tenant`, instead of listing nearly every pod of the
-   * cluster once per tenant; everything else goes into the side's own hash/interval sets.
-   * The choice depends on the IR only, so pod churn never changes the chains.
+   * Address clauses for one side of a rule (a union of groups), ORed as separate lines:
+   * the side's own hash/interval sets, and its complements (see sideParts). The choice
+   * depends on the IR only, so pod churn never changes the chains.
    */
   private sideMatches(groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
-    const key = `u:${[...new Set(groupIds)].sort().join(',')}`;
+    const key = unionKey(groupIds);
     const cacheKey = `${key}|${family}|${field}`;
     const cached = this.sideCache.get(cacheKey);
     if (cached) return cached;
@@ -264,15 +334,13 @@ export class NodeRulesetBuilder {
   }
 
   private sideMatchesUncached(key: string, groupIds: readonly string[], family: Family, field: 'saddr' | 'daddr', what: string): string[] {
-    const { any, members } = this.resolver.flatMembers(groupIds);
+    const { any, plain, complements } = this.sideParts(groupIds);
     if (any) return [''];
-    const plain = members.filter((m) => NodeRulesetBuilder.complementOf(m) === undefined);
-    const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service'), family, field, what) : [];
-    for (const m of members.flatMap((x) => NodeRulesetBuilder.complementOf(x) ?? [])) {
-      const { everywhere, inside, tenant } = this.complementParts(m);
+    const out = plain.length > 0 ? this.addressMatches('g', key, this.resolver.memberUnion(plain), plain.some((m) => m.kind === 'pods' || m.kind === 'service') ? plain : undefined, family, field, what) : [];
+    for (const { member: m, everywhere, inside, tenant } of complements) {
       const podsText = `pods{${m.selector.map((r) => `${r.key} ${r.op} ${r.values.join('|')}`).join(',')}}${m.network ? ` on ${m.network}` : ''}`;
-      const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), true, family, field, `${podsText} in every namespace`);
-      const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), true, family, field, `${podsText} of tenant ${tenant}`);
+      const [all] = this.addressMatches('m', canonicalJson(everywhere), this.resolver.member(everywhere), [everywhere], family, field, `${podsText} in every namespace`);
+      const [own] = this.addressMatches('m', canonicalJson(inside), this.resolver.member(inside), [inside], family, field, `${podsText} of tenant ${tenant}`);
       out.push(`${all} ${own!.replace(' @', ' != @')}`);
     }
     return out;
@@ -282,7 +350,7 @@ export class NodeRulesetBuilder {
    * Port clauses of a rule. Named ports resolve on the destination pod: on the fixed
    * local pod for ingress profiles, through an `addr . proto . port` set otherwise.
    */
-  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peerKey: string, peerSet: () => AddressSet, what: string): PortMatch[] {
+  private portMatches(ports: readonly IrPort[] | null, family: Family, dstPod: InventoryPod | undefined, peer: NamedPortPeer, what: string): PortMatch[] {
     if (ports === null || ports.length === 0) return [{ expr: '', pinsAddress: false }];
     const out: PortMatch[] = [];
     const numeric = new Map<string, string[]>();
@@ -304,10 +372,10 @@ export class NodeRulesetBuilder {
             if (dstPod) {
               for (const cp of dstPod.ports) if (cp.name === p.name && cp.protocol === proto) numeric.set(proto, [...(numeric.get(proto) ?? []), String(cp.port)]);
             } else {
-              const name = `n_${shortHash(`${peerKey}|${proto}/${p.name}`)}_${family}`;
+              const name = `n_${shortHash(`${peer.key}|${proto}/${p.name}`)}_${family}`;
               if (!this.ruleset.sets.has(name)) {
-                const elements = this.resolver.namedPortTargets(peerKey, peerSet(), p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
-                this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements });
+                const elements = this.resolver.namedPortTargets(peer.key, peer.set(), p.name, proto).filter((e) => familyOf(e.split(' ')[0]!) === family);
+                this.addSet({ name, kind: 'set', type: `${addrType(family)} . inet_proto . inet_service`, interval: false, comment: `${what}: pods with port ${proto}/${p.name}`, elements }, { kind: 'namedPorts', family, peer: peer.union, name: p.name, protocol: proto });
               }
               out.push({ expr: `${ipKw(family)} daddr . meta l4proto . th dport @${name}`, pinsAddress: true });
             }
@@ -344,9 +412,9 @@ export class NodeRulesetBuilder {
   /** The chain deciding connections opened by (egress) or to (ingress) one local pod IP, given the rules whose own side holds it. */
   private profileChain(pod: InventoryPod, ip: string, dir: Direction, rules: readonly IrRule[]): string {
     const family = familyOf(ip);
-    // Pods with the same rules (and, for ingress, the same named ports) share one chain.
-    const cacheKey = `${dir}|${family}|${rules.map((r) => r.id).join(',')}|${dir === 'ingress' ? JSON.stringify(pod.ports) : ''}`;
-    const cached = this.profileCache.get(cacheKey);
+    const cacheKey = profileKey(dir, family, rules, pod);
+    this.chainUses.set(cacheKey, (this.chainUses.get(cacheKey) ?? 0) + 1);
+    const cached = this.profileChains.get(cacheKey);
     if (cached) return cached;
     const field = dir === 'egress' ? 'daddr' : 'saddr';
     const body: string[] = [];
@@ -356,14 +424,13 @@ export class NodeRulesetBuilder {
       for (const rule of rules) {
         if (rule.tier !== tier) continue;
         const peerIds = dir === 'egress' ? rule.to : rule.from;
-        const peerKey = `u:${[...new Set(peerIds)].sort().join(',')}`;
         // Resolved only for named ports toward varying destinations (a complement side would be nearly every pod).
-        const peerSet = (): AddressSet => this.resolver.groupUnion(peerIds);
+        const peer: NamedPortPeer = { key: unionKey(peerIds), union: this.resolver.flatMembers(peerIds), set: () => this.resolver.groupUnion(peerIds) };
         const note = `${rule.id} ${sourceText(this.ir, rule.id)}`.trim();
         const groupsText = [...new Set(peerIds)].sort().map((g) => g.replace(/^group:/, '')).join(',');
         const addrs = this.sideMatches(peerIds, family, field, `groups ${groupsText}`);
         const dstPod = dir === 'ingress' ? pod : undefined;
-        const ports = this.portMatches(rule.ports, family, dstPod, peerKey, peerSet, `groups ${groupsText}`);
+        const ports = this.portMatches(rule.ports, family, dstPod, peer, `groups ${groupsText}`);
         tierRules.push(...this.lines(addrs, ports, verdictOf(rule.action), note, rule.log ? logPrefix(rule.id) : undefined));
       }
       if (tier === 'application') tierRules.push(`jump np ${comment('Kubernetes NetworkPolicies close the application tier')}`);
@@ -371,7 +438,7 @@ export class NodeRulesetBuilder {
     }
     body.push(`accept ${comment('no rule matched: allow')}`);
     const name = this.addChain('p', body);
-    this.profileCache.set(cacheKey, name);
+    this.profileChains.set(cacheKey, name);
     return name;
   }
 
@@ -389,7 +456,7 @@ export class NodeRulesetBuilder {
       families.map((f) => `${ipKw(f)} ${field} @remote_${dir}_isolated${f} ${verdict} ${comment(`${dir}-isolated pod of another node: that node enforces its allow-list`)}`);
     for (const f of families) {
       for (const dir of ['egress', 'ingress'] as const) {
-        this.addSet({ name: `remote_${dir}_isolated${f}`, kind: 'set', type: addrType(f), interval: false, comment: `${dir}-isolated pod IPs on other nodes`, elements: [] });
+        this.addSet({ name: `remote_${dir}_isolated${f}`, kind: 'set', type: addrType(f), interval: false, comment: `${dir}-isolated pod IPs on other nodes`, elements: [] }, { kind: 'remoteIsolated', dir, family: f });
       }
     }
     this.ruleset.chains.set('np', { name: 'np', rules: [...vmaps('saddr', 'egress'), ...remote('saddr', 'egress', 'goto np_egress_allowed'), ...vmaps('daddr', 'ingress'), ...remote('daddr', 'ingress', 'accept')] });
@@ -410,16 +477,16 @@ export class NodeRulesetBuilder {
       for (const dir of ['Egress', 'Ingress'] as const) {
         const nps = byType[dir];
         if (nps.length === 0) continue;
-        for (const ip of pod.ips) {
+        for (const ip of new Set(pod.ips)) {
           const family = familyOf(ip);
           const lower = dir === 'Egress' ? 'egress' : 'ingress';
           if (pod.nodeName !== this.nodeName) {
             this.ruleset.sets.get(`remote_${lower}_isolated${family}`)!.elements.push(ip);
             continue;
           }
-          // Pods isolated by the same policies (with the same named ports, for ingress) share one chain.
-          const cacheKey = `${dir}|${family}|${nps.map((n) => n.id).join(',')}|${dir === 'Ingress' ? JSON.stringify(pod.ports) : ''}`;
-          const cached = this.allowListCache.get(cacheKey);
+          const cacheKey = allowListKey(dir, family, nps, pod);
+          this.chainUses.set(cacheKey, (this.chainUses.get(cacheKey) ?? 0) + 1);
+          const cached = this.allowListChains.get(cacheKey);
           if (cached) {
             this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${cached}`);
             continue;
@@ -433,18 +500,19 @@ export class NodeRulesetBuilder {
               // Sets are shared by every policy with the same peer, so they are described by the peer itself.
               const peerSets =
                 r.peers === null
-                  ? [{ key: 'all', set: EVERYTHING, hosts: false, what: 'all peers' }]
-                  : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), hosts: p.kind === 'pods', what: `peer ${peerText(np, [p])}` }));
-              for (const { key, set, hosts, what } of peerSets) {
-                const addrs = this.addressMatches('np', key, set, hosts, family, field, what);
-                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, key, () => set, what);
+                  ? [{ key: 'all', set: EVERYTHING, member: undefined, what: 'all peers' }]
+                  : r.peers.map((p) => ({ key: `n:${this.resolver.peerKey(np, p)}`, set: this.resolver.netpolPeer(np, p), member: netpolPeerMember(np, p), what: `peer ${peerText(np, [p])}` }));
+              for (const { key, set, member, what } of peerSets) {
+                const addrs = this.addressMatches('np', key, set, member?.kind === 'pods' ? [member] : undefined, family, field, what);
+                const union: MemberUnion = member ? { any: false, members: [member] } : { any: true, members: [] };
+                const ports = this.portMatches(r.ports, family, dir === 'Ingress' ? pod : undefined, { key, union, set: () => set }, what);
                 rules.push(...this.lines(addrs, ports, allowVerdict, note));
               }
             }
           }
           rules.push(`drop ${comment(`${lower}-isolated by ${nps.map((n) => `${n.namespace}/${n.name}`).join(',')}`)}`);
           const chain = this.addChain(dir === 'Egress' ? 'npe' : 'npi', rules);
-          this.allowListCache.set(cacheKey, chain);
+          this.allowListChains.set(cacheKey, chain);
           this.ruleset.sets.get(`np_${lower}${family}`)!.elements.push(`${ip} : goto ${chain}`);
         }
       }

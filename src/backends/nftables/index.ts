@@ -11,6 +11,7 @@ import { nodeHeader, renderScript, type NftRuleset } from './model.js';
 export { nodeHeader, renderScript, type NftRuleset, type NftSet, type NftChain } from './model.js';
 
 export { renderNodeUpdate, type NodeUpdate } from './update.js';
+export { NodeRulesetState, type ElementChange } from './incremental.js';
 export type { NodeRulesetOptions } from './build.js';
 
 export function buildNodeRuleset(ir: Ir, inventory: Inventory, nodeName: string, options: NodeRulesetOptions = {}): { ruleset: NftRuleset; diagnostics: Diagnostic[] } {

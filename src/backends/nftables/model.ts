@@ -46,15 +46,69 @@ function addressKey(addr: string): bigint {
   return ipToBigInt(addr);
 }
 
+interface ElementOrder {
+  family: number;
+  value: bigint;
+  text: string;
+}
+
+/** Where an element sorts: family, then numeric address, then the rest of the text. */
+function elementOrder(text: string): ElementOrder {
+  const addr = /^[0-9a-fA-F.:]+/.exec(text)?.[0] ?? '';
+  const isAddr = addr.includes('.') || addr.includes(':');
+  return { text, family: isAddr ? familyOf(addr) : 0, value: isAddr ? addressKey(addr) : 0n };
+}
+
+function compareOrder(a: ElementOrder, b: ElementOrder): number {
+  return a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
+}
+
 /** Unique elements in address order (family, then numeric value, then the rest of the text). */
 export function sortElements(elements: readonly string[]): string[] {
-  const keyed = [...new Set(elements)].map((e) => {
-    const addr = /^[0-9a-fA-F.:]+/.exec(e)?.[0] ?? '';
-    const isAddr = addr.includes('.') || addr.includes(':');
-    return { e, family: isAddr ? familyOf(addr) : 0, value: isAddr ? addressKey(addr) : 0n };
-  });
-  keyed.sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) || (a.e < b.e ? -1 : a.e > b.e ? 1 : 0));
-  return keyed.map((k) => k.e);
+  return [...new Set(elements)].map(elementOrder).sort(compareOrder).map((k) => k.text);
+}
+
+/** The first position in sorted `elements` whose element does not sort before `element`. */
+function lowerBound(elements: readonly string[], element: ElementOrder): number {
+  let lo = 0;
+  let hi = elements.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareOrder(elementOrder(elements[mid]!), element) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One step of an element patch: `element` inserted at, or removed from, position `at`. */
+export interface ElementEdit {
+  at: number;
+  element: string;
+  add: boolean;
+}
+
+/**
+ * The edits that take sorted `elements` to the same without `removed` and with `added` (both
+ * sorted, unique), as sortElements would give them; undefined when a removed element is
+ * missing or an added one already there (elements that do not belong to this set).
+ */
+export function planElementEdits(elements: readonly string[], removed: readonly string[], added: readonly string[]): ElementEdit[] | undefined {
+  const edits = [...removed.map((e) => ({ at: lowerBound(elements, elementOrder(e)), element: e, add: false })), ...added.map((e) => ({ at: lowerBound(elements, elementOrder(e)), element: e, add: true }))];
+  if (edits.some((x) => (elements[x.at] === x.element) === x.add)) return undefined;
+  // At one position, additions go before the element there, which a removal then takes out.
+  return edits.sort((x, y) => x.at - y.at || Number(y.add) - Number(x.add) || compareOrder(elementOrder(x.element), elementOrder(y.element)));
+}
+
+/**
+ * Applies planned edits in place, from the last position back so that the earlier positions
+ * still hold: a set of the whole cluster changes by a few splices, never a copy.
+ */
+export function applyElementEdits(elements: string[], edits: readonly ElementEdit[]): void {
+  for (let k = edits.length - 1; k >= 0; k--) {
+    const { at, element, add } = edits[k]!;
+    if (add) elements.splice(at, 0, element);
+    else elements.splice(at, 1);
+  }
 }
 
 /** nft rejects comments over 128 bytes and has no escape for `"`. */

@@ -1,11 +1,14 @@
 /**
  * Incremental updates: when only pods churn (same IR, same chains), the change is a set of
  * element additions and deletions in one transaction; anything else is a full replace.
+ * The fast path (NodeRulesetState.podChurn) finds them from the changed pods alone; a full
+ * rebuild and a diff of every set is the fallback, and both give the same update.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Ir } from '../../ir/types.js';
 import type { Inventory } from '../../inventory/index.js';
 import { NodeRulesetBuilder } from './build.js';
+import { NodeRulesetState, type ElementChange } from './incremental.js';
 import { FAMILY, nodeHeader, renderScript, sortedChains, sortedSets, TABLE, type NftRuleset, type NftSet } from './model.js';
 
 export interface NodeUpdate {
@@ -13,8 +16,10 @@ export interface NodeUpdate {
   kind: 'elements' | 'full' | 'none';
   script: string;
   diagnostics: Diagnostic[];
-  /** The new model: pass it as `previous` next time to skip rebuilding the old one. */
+  /** The new model. */
   ruleset: NftRuleset;
+  /** The new model with what the fast path needs: pass it as `previous` next time. */
+  state: NodeRulesetState;
 }
 
 function shape(ruleset: NftRuleset): string {
@@ -28,22 +33,39 @@ function elementKey(set: NftSet, element: string): string {
   return set.kind === 'map' ? element.slice(0, element.indexOf(' : ')) : element;
 }
 
-/** `previous`: the model last applied (from the last update), if the caller kept it. */
-export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Inventory, ir: Ir, nodeName: string, previous?: NftRuleset): NodeUpdate {
-  const prev = previous ?? new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
-  const { ruleset: next, diagnostics } = new NodeRulesetBuilder(ir, nextInventory, nodeName).build();
-  if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics, ruleset: next };
-  const deletes: string[] = [];
-  const adds: string[] = [];
+/** One transaction: every deletion first, so a map element whose verdict changes is deleted and re-added. */
+function elementUpdate(nodeName: string, changes: readonly ElementChange[], state: NodeRulesetState): NodeUpdate {
+  const deletes = changes.filter((c) => c.removed.length).map((c) => `delete element ${FAMILY} ${TABLE} ${c.set.name} { ${c.removed.map((e) => elementKey(c.set, e)).join(', ')} }`);
+  const adds = changes.filter((c) => c.added.length).map((c) => `add element ${FAMILY} ${TABLE} ${c.set.name} { ${c.added.join(', ')} }`);
+  const result = { diagnostics: state.diagnostics, ruleset: state.ruleset, state };
+  if (deletes.length + adds.length === 0) return { kind: 'none', script: '', ...result };
+  return { kind: 'elements', script: [`#!/usr/sbin/nft -f`, `# netintent element update for node ${nodeName}`, ...deletes, ...adds, ''].join('\n'), ...result };
+}
+
+/**
+ * `previous`: the state of the last update (or NodeRulesetState.build), i.e. the model last
+ * applied. The fast path needs it to be the state of `prevInventory` under this same `ir`
+ * object; otherwise its model is the old side of a full diff. A state an update already went
+ * on from (consumed: the caller did not apply that update) holds the newer model, so the old
+ * side is then rebuilt from `prevInventory`.
+ */
+export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Inventory, ir: Ir, nodeName: string, previous?: NodeRulesetState): NodeUpdate {
+  const applied = previous?.consumed === false ? previous : undefined;
+  const churn = applied && applied.ir === ir && applied.nodeName === nodeName && applied.inventory === prevInventory ? applied.podChurn(nextInventory) : undefined;
+  if (churn) return elementUpdate(nodeName, churn.changes, churn.state);
+
+  const prev = applied?.ruleset ?? new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
+  const state = NodeRulesetState.build(ir, nextInventory, nodeName);
+  const next = state.ruleset;
+  if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics: state.diagnostics, ruleset: next, state };
+  const changes: ElementChange[] = [];
   for (const set of sortedSets(next)) {
-    const before = new Set(prev.sets.get(set.name)!.elements);
+    const old = prev.sets.get(set.name)!.elements;
+    const before = new Set(old);
     const after = new Set(set.elements);
-    // A map element whose verdict changes is deleted and re-added in the same transaction.
-    const removed = [...before].filter((e) => !after.has(e)).map((e) => elementKey(set, e));
+    const removed = old.filter((e) => !after.has(e));
     const added = set.elements.filter((e) => !before.has(e));
-    if (removed.length) deletes.push(`delete element ${FAMILY} ${TABLE} ${set.name} { ${removed.join(', ')} }`);
-    if (added.length) adds.push(`add element ${FAMILY} ${TABLE} ${set.name} { ${added.join(', ')} }`);
+    if (removed.length + added.length > 0) changes.push({ set, removed, added });
   }
-  if (deletes.length + adds.length === 0) return { kind: 'none', script: '', diagnostics, ruleset: next };
-  return { kind: 'elements', script: [`#!/usr/sbin/nft -f`, `# netintent element update for node ${nodeName}`, ...deletes, ...adds, ''].join('\n'), diagnostics, ruleset: next };
+  return elementUpdate(nodeName, changes, state);
 }

@@ -111,7 +111,7 @@ describe('renderNodeUpdate', () => {
     expect(update.script).toMatch(/delete element inet netintent pod_egress4 \{ 10\.123\.2\.3 \}/);
     expect(update.script).toMatch(/add element inet netintent pod_ingress4 \{ 10\.123\.1\.4 : goto p_[0-9a-f]{10} \}/);
     // The caller may keep the model it applied instead of rebuilding the old one.
-    const previous = renderNodeUpdate(c.inventory, c.inventory, c.ir, 'n1').ruleset;
+    const previous = renderNodeUpdate(c.inventory, c.inventory, c.ir, 'n1').state;
     expect(renderNodeUpdate(c.inventory, next, c.ir, 'n1', previous).script).toBe(update.script);
   });
 
