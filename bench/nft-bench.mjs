@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { NodeRulesetState, renderNodeRuleset, renderNodeUpdate } from '../dist/src/backends/nftables/index.js';
+import { NftSession } from '../dist/src/backends/nftables/session.js';
 import { IR_VERSION } from '../dist/src/ir/types.js';
 
 const args = process.argv.slice(2);
@@ -130,9 +131,10 @@ const nft = (netns, script) => Math.round(nftExact(netns, script));
 
 /**
  * One pod on node-0 added, then deleted again, REPEAT times: each step renders the update from
- * the state the last one left (as the agent keeps it) and applies it. Medians, in ms.
+ * the state the last one left (as the agent keeps it) and applies it with `apply` (resolves to
+ * its milliseconds). Medians, in ms; `state`: what the last step left, for the next caller.
  */
-function singlePodChurn(netns, ir, inventory, state) {
+async function singlePodChurn(ir, inventory, state, apply) {
   const steps = { add: [], delete: [] };
   const model = inventory.pods.find((p) => p.nodeName === 'node-0');
   let current = inventory;
@@ -144,14 +146,24 @@ function singlePodChurn(netns, ir, inventory, state) {
       const update = renderNodeUpdate(current, next, ir, 'node-0', state);
       const renderMs = performance.now() - t0;
       if (update.kind !== 'elements') throw new Error(`single pod ${what}: ${update.kind} update`);
-      const nftMs = nftExact(netns, update.script);
+      const nftMs = await apply(update.script);
       steps[what].push({ renderMs, nftMs, totalMs: renderMs + nftMs, bytes: Buffer.byteLength(update.script) });
       state = update.state;
       current = next;
     }
   }
   const summary = (xs) => ({ renderMs: median(xs.map((x) => x.renderMs)), nftMs: median(xs.map((x) => x.nftMs)), totalMs: median(xs.map((x) => x.totalMs)), maxTotalMs: Math.max(...xs.map((x) => x.totalMs)), bytes: median(xs.map((x) => x.bytes)) });
-  return { add: summary(steps.add), delete: summary(steps.delete) };
+  return { add: summary(steps.add), delete: summary(steps.delete), state };
+}
+
+/** Applies through the agent's long-lived `nft -i` session; resolves to milliseconds. */
+function sessionApply(session) {
+  return async (script) => {
+    const t0 = performance.now();
+    const r = await session.run(script);
+    if (!r.ok) throw new Error(`nft session: ${r.stderr.slice(0, 2000)}`);
+    return performance.now() - t0;
+  };
 }
 
 /**
@@ -230,7 +242,15 @@ for (const pods of POD_COUNTS) {
       row.updateBytes = Buffer.byteLength(update.script);
       row.updateApplyMs = nft(netns, update.script);
       state = update.state;
-      row.single = singlePodChurn(netns, ir, next, state);
+      const { state: afterSingle, ...single } = await singlePodChurn(ir, next, state, async (script) => nftExact(netns, script));
+      row.single = single;
+      const session = new NftSession({ netns });
+      try {
+        const { state: _, ...viaSession } = await singlePodChurn(ir, next, afterSingle, sessionApply(session));
+        row.singleSession = viaSession;
+      } finally {
+        session.close();
+      }
     } finally {
       execFileSync('ip', ['netns', 'del', netns]);
     }
@@ -252,8 +272,12 @@ if (args.includes('--write')) {
     ),
   );
   const single = table(
-    '| pods (cluster) | step | render ms | nft -f ms | end to end ms (median) | slowest of the run ms | update bytes |',
-    rows.flatMap((r) => (r.single ? ['add', 'delete'].map((what) => `| ${r.pods} | ${what} | ${f1(r.single[what].renderMs)} | ${f1(r.single[what].nftMs)} | **${f1(r.single[what].totalMs)}** | ${f1(r.single[what].maxTotalMs)} | ${r.single[what].bytes} |`) : [])),
+    '| pods (cluster) | step | applied with | render ms | apply ms | end to end ms (median) | slowest of the run ms | update bytes |',
+    rows.flatMap((r) =>
+      [['single', '`nft -f` per update'], ['singleSession', 'the agent\'s `nft -i` session']].flatMap(([key, how]) =>
+        r[key] ? ['add', 'delete'].map((what) => `| ${r.pods} | ${what} | ${how} | ${f1(r[key][what].renderMs)} | ${f1(r[key][what].nftMs)} | **${f1(r[key][what].totalMs)}** | ${f1(r[key][what].maxTotalMs)} | ${r[key][what].bytes} |`) : [],
+      ),
+    ),
   );
   writeFileSync(
     new URL('./RESULTS-nft.md', import.meta.url),
@@ -277,8 +301,10 @@ ${main}
 Churn (above) = 100 pods of node-0 replaced by 100 new ones at once: \`renderNodeUpdate\` given the state kept from the
 last apply, then \`nft -f\` of its element update. Below, one pod of node-0 (a copy of an existing pod's labels and ports, new
 name and IP) is added, then deleted again, ${REPEAT} times each, with the whole ruleset loaded: render = \`renderNodeUpdate\`
-(the pod diff over all pods by identity, then the elements of the changed addresses only), nft -f = \`ip netns exec NS nft -f -\`
-of the update (two process starts included). End to end = render + nft -f of the same step; medians of the ${REPEAT} steps.
+(the pod diff over all pods by identity, then the elements of the changed addresses only); apply = \`ip netns exec NS nft -f -\`
+of the update (two process starts included), or the same transaction through one long-lived \`nft -i\` process, as the node
+agent sends element updates (\`src/backends/nftables/session.ts\`). End to end = render + apply of the same step; medians of
+the ${REPEAT} steps.
 
 ${single}
 ${

@@ -12,6 +12,7 @@ import type { Ir } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { canonicalJson } from '../ir/canonical.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
+import { NftSession } from '../backends/nftables/session.js';
 import { renderNodeUpdate, type NodeRulesetState, type NodeUpdate } from '../backends/nftables/index.js';
 import { withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
 import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
@@ -75,8 +76,11 @@ export class NodeAgent {
   private cleanedUp = false;
   private egress: EgressPlan | undefined;
   private routesKey: string | undefined;
+  /** Element updates (pod churn) go through one long-lived nft process: see session.ts. */
+  private readonly nftSession: NftSession;
 
   constructor(private readonly opts: AgentOptions) {
+    this.nftSession = new NftSession(opts.netns ? { netns: opts.netns } : {});
     this.tcEdge = new TcEdge(opts);
     this.proxies = new NodeL7Proxies({
       node: opts.node,
@@ -165,7 +169,12 @@ export class NodeAgent {
     // L7 rules the same transaction closes the proxy ports whose proxy is not up yet.
     const script = [update.kind === 'none' ? '' : update.script, nodeScript].filter(Boolean).join('\n');
     if (script) {
-      const r = l7 && update.kind === 'full' ? await this.proxies.applyRuleset(l7, nodeScript).then(() => ({ ok: true, stderr: '' }), (e: Error) => ({ ok: false, stderr: e.message })) : await applyNftScript(script, this.opts);
+      const r =
+        l7 && update.kind === 'full'
+          ? await this.proxies.applyRuleset(l7, nodeScript).then(() => ({ ok: true, stderr: '' }), (e: Error) => ({ ok: false, stderr: e.message }))
+          : NftSession.carries(script)
+            ? await this.nftSession.run(script)
+            : await applyNftScript(script, this.opts);
       if (!r.ok) {
         report.ok = false;
         report.diagnostics.push(diag('NI8203', undefined, [node, `nft (${update.kind}, table ${NODE_TABLE} ${nodeUpdate === undefined ? 'full' : 'elements'})`, r.stderr.trim()]));
@@ -333,8 +342,9 @@ export class NodeAgent {
     await applyEgressRoutes({ ...renderEgressRoutes(this.egress, this.activeMap(this.egress)), addresses: [] }, undefined, this.opts);
   }
 
-  /** Stops HAProxy and dnsmasq (on shutdown); the table stays, so what it steers to them is refused, never let through. */
+  /** Stops HAProxy and dnsmasq and the nft session (on shutdown); the table stays, so what it steers to the proxies is refused, never let through. */
   async stopProxies(): Promise<void> {
+    this.nftSession.close();
     await this.proxies.stop();
   }
 
