@@ -39,8 +39,7 @@ writeFileSync(join(work, 'package.json'), '{"type":"module"}\n');
 const MAIN = join(work, 'dist/src/backends/ipam/plugin-main.js');
 // The shim in the build's dist/bin, as `npm run build` puts it (its fallback finds MAIN from there).
 const SHIM = join(work, 'dist/bin/netintent-ipam');
-mkdirSync(join(work, 'dist/bin'));
-execFileSync('cc', ['-std=c99', '-O2', '-o', SHIM, join(REPO, 'src/backends/ipam/shim/netintent-ipam.c')], { stdio: 'inherit' });
+execFileSync('sh', [join(REPO, 'scripts/build-shim.sh'), SHIM], { stdio: 'inherit' });
 const SOCKET = join(work, 'ipam.sock');
 const CNI_MODULE = join(work, 'dist/src/backends/ipam/cni.js');
 const { openLeaseStore } = await import(join(work, 'dist/src/backends/ipam/store/index.js'));
