@@ -11,7 +11,7 @@
  * write is a raft commit with an fsync of etcd's log, so an ADD and a DEL write once each.
  * Unreachable etcd (after a few retries) is a "try again later" (CNI code 11) error.
  */
-import type { DeleteBuilder, Etcd3, IOptions, PutBuilder } from 'etcd3';
+import type { DeleteBuilder, Etcd3, IKeyValue, IOptions, PutBuilder } from 'etcd3';
 import type { StoreConfig } from '../config.js';
 import { IpamError, storeUnavailable } from '../errors.js';
 import { formatLease, isTorn, parseAttachmentRecord, parseLease, type AttachmentRecord, type Lease, type LeaseRecord } from '../lease.js';
@@ -20,6 +20,8 @@ import type { AddStart, ClaimCompanions, LeaseChange, LeaseStore } from './index
 const CALL_TIMEOUT_MS = 2_000;
 const UNAVAILABLE_RETRIES = 3;
 const CAS_RETRIES = 50;
+/** etcd's default --max-txn-ops. */
+const MAX_TXN_OPS = 128;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number): number => Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
@@ -32,6 +34,13 @@ const passThrough = {
 
 type EtcdConfig = Extract<StoreConfig, { type: 'etcd' }>;
 
+/** A key read waiting for the batch it joined. */
+interface PendingRead {
+  key: string;
+  resolve: (kv: IKeyValue | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
 /** A transaction's condition on one key's revision. */
 interface Guard {
   key: string;
@@ -41,6 +50,7 @@ interface Guard {
 
 export class EtcdLeaseStore implements LeaseStore {
   readonly location: string;
+  private pendingReads: PendingRead[] = [];
 
   private constructor(
     private readonly client: Etcd3,
@@ -78,6 +88,33 @@ export class EtcdLeaseStore implements LeaseStore {
     }
   }
 
+  /**
+   * Reads keys together with the reads other commands issue in the same turn of the event
+   * loop: one transaction of range requests for all. Each etcd call costs the client far
+   * more CPU than etcd takes to answer it, and the daemon runs many commands at once.
+   */
+  private readKeys(keys: readonly string[]): Promise<(IKeyValue | undefined)[]> {
+    return Promise.all(
+      keys.map(
+        (key) =>
+          new Promise<IKeyValue | undefined>((resolve, reject) => {
+            if (this.pendingReads.length === 0) setImmediate(() => this.flushReads());
+            this.pendingReads.push({ key, resolve, reject });
+          }),
+      ),
+    );
+  }
+
+  private flushReads(): void {
+    while (this.pendingReads.length > 0) {
+      const batch = this.pendingReads.splice(0, MAX_TXN_OPS);
+      this.call('get', () => this.client.kv.txn({ success: batch.map((read) => ({ request_range: { key: Buffer.from(read.key) } })) })).then(
+        (response) => batch.forEach((read, i) => read.resolve(response.responses[i]!.response_range.kvs[0])),
+        (error: unknown) => batch.forEach((read) => read.reject(error)),
+      );
+    }
+  }
+
   /** One transaction: `operations` are written only if every guard holds. */
   private transaction(guards: readonly Guard[], operations: () => (PutBuilder | DeleteBuilder)[]): Promise<boolean> {
     return this.call('transaction', async () => {
@@ -108,8 +145,7 @@ export class EtcdLeaseStore implements LeaseStore {
   }
 
   private async readRaw(ip: string): Promise<{ record: LeaseRecord; modRevision: string } | undefined> {
-    const response = await this.call('get', () => this.client.get(this.key('leases', ip)).exec());
-    const kv = response.kvs[0];
+    const [kv] = await this.readKeys([this.key('leases', ip)]);
     if (!kv) return undefined;
     const lease = parseLease(kv.value.toString());
     // Transactions make claims atomic; an unreadable value was written by something else.
@@ -135,7 +171,7 @@ export class EtcdLeaseStore implements LeaseStore {
   async releaseAttachment(containerId: string, ifname: string, change: LeaseChange): Promise<Lease[]> {
     const recordKey = this.attachmentKey(containerId, ifname);
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      const kv = (await this.call('get', () => this.client.get(recordKey).exec())).kvs[0];
+      const [kv] = await this.readKeys([recordKey]);
       if (!kv) return [];
       const ips = parseAttachmentRecord(kv.value.toString())?.ips ?? [];
       const currents = await Promise.all(ips.map((ip) => this.readRaw(ip)));
@@ -174,8 +210,8 @@ export class EtcdLeaseStore implements LeaseStore {
   }
 
   async readAttachment(containerId: string, ifname: string): Promise<string[] | undefined> {
-    const text = await this.call('get', () => this.client.get(this.attachmentKey(containerId, ifname)).string());
-    return text === null ? undefined : (parseAttachmentRecord(text)?.ips ?? []);
+    const [kv] = await this.readKeys([this.attachmentKey(containerId, ifname)]);
+    return kv === undefined ? undefined : (parseAttachmentRecord(kv.value.toString())?.ips ?? []);
   }
 
   async writeAttachment(record: AttachmentRecord): Promise<void> {
@@ -193,17 +229,14 @@ export class EtcdLeaseStore implements LeaseStore {
       .flatMap((k) => parseAttachmentRecord(values[k]!) ?? []);
   }
 
-  /** One transaction of reads: each etcd call costs the client far more CPU than etcd takes to answer it. */
   async readForAdd(containerId: string, ifname: string, pools: readonly string[]): Promise<AddStart> {
-    const keys = [this.attachmentKey(containerId, ifname), ...pools.map((pool) => this.key('hints', encodeURIComponent(pool)))];
-    const response = await this.call('get', () => this.client.kv.txn({ success: keys.map((key) => ({ request_range: { key: Buffer.from(key) } })) }));
-    const [record, ...hintValues] = response.responses.map((r) => r.response_range.kvs[0]?.value.toString());
+    const [record, ...hintValues] = await this.readKeys([this.attachmentKey(containerId, ifname), ...pools.map((pool) => this.key('hints', encodeURIComponent(pool)))]);
     const hints = new Map<string, bigint>();
     pools.forEach((pool, i) => {
-      const text = hintValues[i];
+      const text = hintValues[i]?.value.toString();
       if (text !== undefined && /^[0-9]+$/.test(text)) hints.set(pool, BigInt(text));
     });
-    return { ips: record === undefined ? undefined : (parseAttachmentRecord(record)?.ips ?? []), hints };
+    return { ips: record === undefined ? undefined : (parseAttachmentRecord(record.value.toString())?.ips ?? []), hints };
   }
 
   /** Transactions leave nothing behind. */
