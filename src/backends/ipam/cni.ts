@@ -2,12 +2,16 @@
  * The CNI edge of `netintent-ipam`: reads the environment and the network config,
  * runs one command, and renders the result or the CNI error JSON. CNI spec 1.0 and 1.1
  * (ADD, DEL, CHECK, VERSION; GC and STATUS from 1.1).
+ *
+ * The network config, the plan (with its layout) and the inventory are parsed once and
+ * kept while they stay the same, for the daemon that runs every command of the node.
  */
-import { readFileSync } from 'node:fs';
+import type { InventoryNamespace, InventoryPod } from '../../inventory/index.js';
 import { canonicalIp } from './addresses.js';
 import type { PodFacts } from './allocation.js';
 import { readIpamConfig, type IpamConfig } from './config.js';
 import { CniCode, IpamError, ipamError } from './errors.js';
+import { ParsedFileCache } from './file-cache.js';
 import { PlanLayout } from './layout.js';
 import { parseIpamPlan } from './plan.js';
 import { readAddressRequest, RequestError, type AddressRequest } from './requests.js';
@@ -41,12 +45,71 @@ function errorJson(cniVersion: string, error: IpamError): CniOutcome {
   return { stdout: `${JSON.stringify({ cniVersion, code: error.cniCode, msg: d.message, details })}\n`, exitCode: 1 };
 }
 
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw ipamError(CniCode.invalidConfig, 'NI8106', [`cannot read the ${what} ${path}: ${(e as Error).message}`]);
+/** Stdin parsed, and its network config once read. */
+interface ParsedStdin {
+  conf: unknown;
+  config?: IpamConfig;
+}
+
+/** Stdin texts seen lately: a runtime sends the same network config for most commands. */
+const parsedStdins = new Map<string, ParsedStdin>();
+const PARSED_STDINS_KEPT = 64;
+
+function parseStdin(stdin: string): ParsedStdin {
+  const kept = parsedStdins.get(stdin);
+  if (kept) {
+    // Most recently used last: the first entry is the one to drop.
+    parsedStdins.delete(stdin);
+    parsedStdins.set(stdin, kept);
+    return kept;
   }
+  let conf: unknown = {};
+  if (stdin.trim() !== '') {
+    try {
+      conf = JSON.parse(stdin);
+    } catch (e) {
+      throw ipamError(CniCode.decodingFailure, 'NI8106', [`stdin is not JSON: ${(e as Error).message}`]);
+    }
+  }
+  const parsed: ParsedStdin = { conf };
+  parsedStdins.set(stdin, parsed);
+  if (parsedStdins.size > PARSED_STDINS_KEPT) parsedStdins.delete(parsedStdins.keys().next().value!);
+  return parsed;
+}
+
+const cannotRead = (what: string) => (path: string, error: Error) => ipamError(CniCode.invalidConfig, 'NI8106', [`cannot read the ${what} ${path}: ${error.message}`]);
+
+/** Each plan with its layouts, one per network config object (configs are kept by `parsedStdin`). */
+const plans = new ParsedFileCache((path, text) => ({ plan: parseIpamPlan(path, text), layouts: new WeakMap<IpamConfig, PlanLayout>() }), cannotRead('plan'));
+
+function planLayout(config: IpamConfig): PlanLayout {
+  const { plan, layouts } = plans.read(config.plan);
+  let layout = layouts.get(config);
+  if (!layout) {
+    layout = new PlanLayout(plan, config);
+    layouts.set(config, layout);
+  }
+  return layout;
+}
+
+/** What the plugin needs of an inventory: pods and namespaces by name. */
+interface InventoryIndex {
+  pods: Map<string, InventoryPod>;
+  namespaces: Map<string, InventoryNamespace>;
+}
+
+let inventories: ParsedFileCache<InventoryIndex> | undefined;
+
+async function inventoryIndex(path: string): Promise<InventoryIndex> {
+  if (!inventories) {
+    // Loaded only here: the YAML parser is the largest part of a cold start.
+    const { loadInventory } = await import('../../inventory/index.js');
+    inventories ??= new ParsedFileCache((file, text) => {
+      const { inventory } = loadInventory(file, text, { keepPodsWithoutIps: true });
+      return { pods: new Map(inventory.pods.map((p) => [`${p.namespace}/${p.name}`, p])), namespaces: new Map(inventory.namespaces.map((n) => [n.name, n])) };
+    }, cannotRead('inventory'));
+  }
+  return inventories.read(path);
 }
 
 /** Pod facts from CNI_ARGS, completed from the inventory file when one is configured. */
@@ -62,11 +125,9 @@ async function podFacts(config: IpamConfig, args: Record<string, string>): Promi
     namespaceLabels: { 'kubernetes.io/metadata.name': namespace },
   };
   if (!config.inventory) return facts;
-  // Loaded only here: the YAML parser is the largest part of a cold start.
-  const { loadInventory } = await import('../../inventory/index.js');
-  const { inventory } = loadInventory(config.inventory, readText(config.inventory, 'inventory'), { keepPodsWithoutIps: true });
-  const pod = inventory.pods.find((p) => p.namespace === namespace && p.name === name);
-  const ns = inventory.namespaces.find((n) => n.name === namespace);
+  const inventory = await inventoryIndex(config.inventory);
+  const pod = inventory.pods.get(`${namespace}/${name}`);
+  const ns = inventory.namespaces.get(namespace);
   return {
     ...facts,
     uid: facts.uid || pod?.uid || '',
@@ -118,7 +179,7 @@ function requestOf(conf: Obj, pod: PodFacts): AddressRequest {
 
 /** ADD: the CNI result with one address per lease, in CIDR form with the subnet's prefix and gateway. */
 async function add(store: LeaseStore, config: IpamConfig, conf: Obj, attachment: Attachment, args: Record<string, string>, cniVersion: string): Promise<CniOutcome> {
-  const layout = new PlanLayout(parseIpamPlan(config.plan, readText(config.plan, 'plan')), config);
+  const layout = planLayout(config);
   const pod = await podFacts(config, args);
   const leases = await addAttachment(store, layout, attachment, pod, requestOf(conf, pod));
   const result = {
@@ -142,14 +203,8 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string, stores: Leas
   let cniVersion = SUPPORTED_CNI_VERSIONS[SUPPORTED_CNI_VERSIONS.length - 1]!;
   let store: LeaseStore | undefined;
   try {
-    let conf: unknown = {};
-    if (stdin.trim() !== '') {
-      try {
-        conf = JSON.parse(stdin);
-      } catch (e) {
-        throw ipamError(CniCode.decodingFailure, 'NI8106', [`stdin is not JSON: ${(e as Error).message}`]);
-      }
-    }
+    const parsed = parseStdin(stdin);
+    const conf = parsed.conf;
     if (isObj(conf) && typeof conf.cniVersion === 'string') cniVersion = conf.cniVersion;
     if (command === 'VERSION') {
       return { stdout: `${JSON.stringify({ cniVersion, supportedVersions: SUPPORTED_CNI_VERSIONS })}\n`, exitCode: 0 };
@@ -163,11 +218,11 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string, stores: Leas
     if (!['ADD', 'DEL', 'CHECK', 'GC', 'STATUS'].includes(command ?? '')) {
       throw ipamError(CniCode.invalidEnvironment, 'NI8114', [`unknown CNI_COMMAND ${JSON.stringify(command ?? '')}`]);
     }
-    const config = readIpamConfig(conf);
+    const config = (parsed.config ??= readIpamConfig(conf));
     const confObj = conf as Obj;
     if (command === 'STATUS') {
       try {
-        parseIpamPlan(config.plan, readText(config.plan, 'plan'));
+        plans.read(config.plan);
         store = await stores.open(config.store, config.network);
         await store.ping();
       } catch (e) {

@@ -1,4 +1,4 @@
-/** A lease: one IP held by one attachment (container + interface) of one pod. */
+/** A lease: one IP held by one attachment (container + interface) of one pod; the record of an attachment's leases. */
 import type { Family } from './addresses.js';
 
 export interface PodRef {
@@ -38,6 +38,15 @@ export interface TornClaim {
 
 export type LeaseRecord = Lease | TornClaim;
 
+/** The IPs an attachment holds: what DEL and CHECK go by. */
+export interface AttachmentRecord {
+  containerId: string;
+  ifname: string;
+  ips: string[];
+  /** ISO time of the write (absent in older records): GC leaves younger records to their ADD. */
+  since?: string;
+}
+
 export const isTorn = (r: LeaseRecord): r is TornClaim => 'torn' in r;
 
 export const attachmentKey = (containerId: string, ifname: string): string => `${containerId}/${ifname}`;
@@ -64,3 +73,14 @@ export function parseLease(text: string): Lease | undefined {
 
 /** Human-readable, stable JSON (one field per line). */
 export const formatLease = (lease: Lease): string => `${JSON.stringify(lease, null, 2)}\n`;
+
+/** Parses stored attachment record text; undefined when it is not a complete record. */
+export function parseAttachmentRecord(text: string): AttachmentRecord | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<AttachmentRecord>;
+    if (typeof value.containerId === 'string' && typeof value.ifname === 'string' && Array.isArray(value.ips)) return value as AttachmentRecord;
+  } catch {
+    // empty or partial (a power loss before its ADD answered)
+  }
+  return undefined;
+}

@@ -188,7 +188,7 @@ export const registerIpam: CommandModule = (program: Command, io: CliIo) => {
       await withStore(io, opts.config, async (_config, store) => {
         const decision = decideInventoryGc(await store.list(), inventory, readStatefulSets(text), graceMs, Date.now());
         for (const d of decision.notes) io.stderr(formatDiagnostic(d));
-        const applied = opts.dryRun ? decision.actions : await applyGcActions(store, decision.actions);
+        const applied = opts.dryRun ? decision.actions : await applyGcActions(store, decision.actions, graceMs);
         for (const a of applied) {
           const what = a.kind === 'removeTorn' ? a.ip : `${a.lease.ip} (${a.lease.pod.namespace}/${a.lease.pod.name})`;
           const d = diag('NI8116', undefined, [what, a.kind === 'release' ? 'kept for its StatefulSet ordinal' : 'freed', a.reason]);

@@ -1,4 +1,4 @@
-/** The CNI edge in-process: versions, error JSON and codes, GC and STATUS commands. */
+/** The CNI edge in-process: versions, error JSON and codes, GC and STATUS commands, files kept parsed. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,5 +70,26 @@ describe('CNI edge', () => {
     expect((await run('CHECK', conf, 'drop')).json).toMatchObject({ code: 114 });
     expect((await run('STATUS')).exitCode).toBe(0);
     expect((await run('STATUS', { ...conf, ipam: { ...(conf.ipam as object), plan: join(dir, 'missing.json') } })).json).toMatchObject({ code: 50 });
+  });
+
+  it('honours a plan changed between two commands, even rewritten at once with the same size', async () => {
+    expect((await run('ADD', conf, 'db1', 'legacy-db')).json).toMatchObject({ ips: [{ address: '10.10.0.5/16' }] });
+    expect((await run('DEL', conf, 'db1', 'legacy-db')).exitCode).toBe(0);
+    // The intents now fix legacy-db to 10.10.0.7: same file size, likely the same mtime tick.
+    const plan = scenarioPlan();
+    plan.fixedIps[1]!.ips = ['10.10.0.7'];
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    expect((await run('ADD', conf, 'db2', 'legacy-db')).json).toMatchObject({ ips: [{ address: '10.10.0.7/16' }] });
+  });
+
+  it('honours an inventory changed between two commands (the pod\'s requested address)', async () => {
+    const inventory = (ip: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-5d9c7b-abcde\n  namespace: acme-prod\n  annotations: { netintent.dev/ip: '${ip}' }\nstatus: { phase: Pending }\n`;
+    const withInventory = { ...conf, ipam: { ...(conf.ipam as object), inventory: join(dir, 'inventory.yaml') } };
+    writeFileSync(join(dir, 'inventory.yaml'), inventory('10.10.0.12'));
+    expect((await run('ADD', withInventory, 'w1')).json).toMatchObject({ ips: [{ address: '10.10.0.12/16' }] });
+    expect((await run('DEL', withInventory, 'w1')).exitCode).toBe(0);
+    writeFileSync(join(dir, 'inventory.yaml'), inventory('10.10.0.13'));
+    expect((await run('ADD', withInventory, 'w2')).json).toMatchObject({ ips: [{ address: '10.10.0.13/16' }] });
   });
 });

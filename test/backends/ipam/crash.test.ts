@@ -1,8 +1,10 @@
 /**
  * kill -9 of plugin processes at random points of ADD and DEL, on both stores. The
  * "runtime" here believes an attachment exists when its ADD printed a result and no DEL
- * was started for it; after a CNI GC with that list the store must be readable and hold
- * exactly those attachments' leases: no duplicate, no leak, no torn claim, no debris.
+ * was started for it. Before GC, every lease must be named by its attachment's record (a
+ * DEL finds it, however the ADD was killed); after a CNI GC with that list the store must
+ * be readable and hold exactly those attachments' leases: no duplicate, no leak, no torn
+ * claim, no debris.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -88,6 +90,15 @@ describe('plugin processes killed with SIGKILL mid-ADD and mid-DEL', () => {
       await Promise.all(jobs);
     }
     expect(kills).toBeGreaterThan(0);
+
+    const before = await openLeaseStore(store, 'crash');
+    try {
+      const named = new Set((await before.listAttachments()).flatMap((a) => a.ips.map((ip) => `${a.containerId} ${ip}`)));
+      const leases = (await before.list()).filter((r): r is Lease => !isTorn(r));
+      expect(leases.filter((l) => !named.has(`${l.containerId} ${l.ip}`)).map((l) => `${l.ip} (${l.containerId})`)).toEqual([]);
+    } finally {
+      await before.close();
+    }
 
     const gc = runPlugin([process.execPath, build.main], {
       command: 'GC',

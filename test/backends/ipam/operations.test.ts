@@ -8,7 +8,7 @@ import { IpamError } from '../../../src/backends/ipam/errors.js';
 import { PlanLayout } from '../../../src/backends/ipam/layout.js';
 import { isTorn, type Lease } from '../../../src/backends/ipam/lease.js';
 import { addAttachment, checkAttachment, deleteAttachment, gcAttachments } from '../../../src/backends/ipam/operations.js';
-import { FileLeaseStore, type LeaseStore, type PoolHint } from '../../../src/backends/ipam/store/index.js';
+import { FileLeaseStore, type ClaimCompanions, type LeaseStore } from '../../../src/backends/ipam/store/index.js';
 import { IPAM_PLAN_VERSION } from '../../../src/backends/ipam/plan.js';
 import { IR_VERSION } from '../../../src/ir/types.js';
 import { pool, scenarioPlan } from './fixtures/plans.js';
@@ -100,9 +100,9 @@ describe('IPAM operations on the file store', () => {
   it('stays O(1) per ADD as leases accumulate (one claim attempt each)', async () => {
     let claims = 0;
     const counting: LeaseStore = Object.assign(Object.create(store) as LeaseStore, {
-      claim: (lease: Lease, hint?: PoolHint) => {
+      claim: (lease: Lease, companions?: ClaimCompanions) => {
         claims++;
-        return store.claim(lease, hint);
+        return store.claim(lease, companions);
       },
     });
     const big = new PlanLayout(scenarioPlan(), { subnets: [], gateways: [] });
@@ -110,6 +110,53 @@ describe('IPAM operations on the file store', () => {
       await addAttachment(counting, big, { containerId: `c${i}`, ifname: 'eth0' }, pod('default', `p${i}`), none);
     }
     expect(claims).toBe(200);
+  });
+
+  it('ADDs run at once through one store (as in the daemon) do not race each other: one claim each', async () => {
+    let claims = 0;
+    const counting: LeaseStore = Object.assign(Object.create(store) as LeaseStore, {
+      claim: (lease: Lease, companions?: ClaimCompanions) => {
+        claims++;
+        return store.claim(lease, companions);
+      },
+    });
+    const big = new PlanLayout(scenarioPlan(), { subnets: [], gateways: [] });
+    const leases = await Promise.all(Array.from({ length: 8 }, (_, i) => addAttachment(counting, big, { containerId: `c${i}`, ifname: 'eth0' }, pod('default', `p${i}`), none)));
+    expect(new Set(leases.map(([l]) => l!.ip)).size).toBe(8);
+    expect(claims).toBe(8);
+  });
+
+  it('writes the attachment record with each claim, so DEL finds the leases of an ADD that never finished', async () => {
+    const killedAfterClaim: LeaseStore = Object.assign(Object.create(store) as LeaseStore, {
+      claim: async (lease: Lease, companions?: ClaimCompanions) => {
+        await store.claim(lease, companions);
+        throw new Error('killed');
+      },
+    });
+    await expect(addAttachment(killedAfterClaim, layout, { containerId: 'k', ifname: 'eth0' }, pod('acme-prod', 'web-5d9c7b-fghij'), none)).rejects.toThrow('killed');
+    expect((await del('k')).map((l) => l.ip)).toEqual(['10.10.0.10']);
+
+    const [lease] = await add('c1', pod('acme-prod', 'web-5d9c7b-abcde'));
+    expect(await store.readAttachment('c1', 'eth0')).toEqual([lease!.ip]);
+    // An ADD killed after writing its record, before its claim: the record names an address another attachment holds.
+    await store.writeAttachment({ containerId: 'killed', ifname: 'eth0', ips: [lease!.ip] });
+    expect(await del('killed')).toEqual([]);
+    expect(await store.read(lease!.ip)).toMatchObject({ containerId: 'c1', state: 'active' });
+    expect(await store.readAttachment('killed', 'eth0')).toBeUndefined();
+    // A record emptied by a power loss names nothing; DEL removes it.
+    writeFileSync(join(dir, 'net1/attachments/torn_eth0'), '');
+    expect(await store.readAttachment('torn', 'eth0')).toEqual([]);
+    expect(await del('torn')).toEqual([]);
+    expect(existsSync(join(dir, 'net1/attachments/torn_eth0'))).toBe(false);
+  });
+
+  it('CNI GC leaves attachment records younger than the grace period to their ADD', async () => {
+    await store.writeAttachment({ containerId: 'starting', ifname: 'eth0', ips: ['10.10.0.12'], since: new Date().toISOString() });
+    await store.writeAttachment({ containerId: 'stale', ifname: 'eth0', ips: ['10.10.0.13'] });
+    await gcAttachments(store, [], 60_000);
+    expect((await store.listAttachments()).map((a) => a.containerId)).toEqual(['starting']);
+    await gcAttachments(store, [], 0);
+    expect(await store.listAttachments()).toEqual([]);
   });
 
   it('treats an interrupted claim as taken, and GC removes it after the grace period', async () => {

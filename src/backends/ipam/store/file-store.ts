@@ -2,30 +2,38 @@
  * The file lease store (one node), in `DIR/NETWORK/`:
  *
  *   leases/IP              one human-readable JSON lease per leased IP
- *   attachments/CID_IF     the IPs an attachment got (DEL's index)
+ *   attachments/CID_IF     the IPs an attachment holds (DEL's index)
  *   hints/POOL             the index last handed out in the pool
  *
  * A lease is claimed by creating its file with O_CREAT|O_EXCL, which is atomic, so
  * concurrent ADDs race per address (EEXIST → next candidate) and no global lock is held.
- * The claim writes the content through that descriptor and fsyncs it and the directory;
- * an ADD killed before finishing leaves an empty "torn" file that readers treat as taken
- * and GC removes after a grace period. Later changes of a lease (DEL, sticky take-over)
- * write a temp file, fsync, rename over it, fsync the directory, under a per-IP lock
- * file, so a read-modify-write never loses a concurrent one.
+ * The claim writes the content through that descriptor; an ADD killed before writing it
+ * leaves an empty "torn" file that readers treat as taken and GC removes after a grace
+ * period. The attachment record is written (temp file + rename) just before the claim,
+ * naming the address about to be claimed, so a killed ADD never leaves a lease that DEL
+ * cannot find. Later changes of a lease (DEL, sticky take-over) happen under a per-IP
+ * lock file, so a read-modify-write never loses a concurrent one.
  *
- * The fsyncs are asynchronous (libuv's thread pool): in the long-lived IPAM daemon,
- * concurrent commands then wait for the disk together instead of one after the other.
+ * Durability: a command answers only once the files and directories it wrote are
+ * fsynced, and it issues those fsyncs together at its end (on libuv's thread pool). A
+ * journaling file system commits all pending changes at the first fsync, and the others
+ * join that commit: one journal commit per command instead of one per fsync. Under load a
+ * commit costs milliseconds, far more than the syscalls of a claim. A power loss before
+ * the command answered may leave a torn lease, an empty attachment record (read as
+ * naming nothing) or a lease its record does not name yet (CNI GC releases it).
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CniCode, ipamError, storeUnavailable } from '../errors.js';
-import { formatLease, parseLease, type Lease, type LeaseRecord } from '../lease.js';
-import type { AttachmentRecord, LeaseChange, LeaseStore, PoolHint } from './index.js';
+import { formatLease, isTorn, parseAttachmentRecord, parseLease, type AttachmentRecord, type Lease, type LeaseRecord } from '../lease.js';
+import type { AddStart, ClaimCompanions, LeaseChange, LeaseStore, PoolHint } from './index.js';
 
 const LOCK_TIMEOUT_MS = 10_000;
 const STALE_EMPTY_LOCK_MS = 2_000;
+/** Hints are overwritten in place at a fixed width (a 128-bit index has at most 39 digits). */
+const HINT_WIDTH = 40;
 
 const isErrno = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoException | null)?.code === code;
 
@@ -39,6 +47,26 @@ async function fsyncDir(dir: string): Promise<void> {
     await fsync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function unlinkIfPresent(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
+  }
+}
+
+/**
+ * For files that were fsynced (leases, records): freeing their blocks can wait for the
+ * journal, milliseconds under load, so it runs on the thread pool, not the event loop.
+ */
+async function unlinkSyncedIfPresent(path: string): Promise<void> {
+  try {
+    await fs.promises.unlink(path);
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
   }
 }
 
@@ -56,13 +84,47 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The fsyncs a command owes before it answers, issued together once its writes are done. */
+class PendingSyncs {
+  private readonly files: number[] = [];
+  private readonly dirs = new Set<string>();
+
+  /** Takes `fd` over: it is closed once synced or discarded. */
+  addFile(fd: number): void {
+    this.files.push(fd);
+  }
+
+  addDir(dir: string): void {
+    this.dirs.add(dir);
+  }
+
+  async flush(): Promise<void> {
+    const files = this.files.splice(0);
+    const dirs = [...this.dirs];
+    this.dirs.clear();
+    // Settled, not Promise.all: no descriptor is closed while an fsync still uses it.
+    const outcomes = await Promise.allSettled([...files.map((fd) => fsync(fd)), ...dirs.map(fsyncDir)]);
+    for (const fd of files) fs.closeSync(fd);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Closes the files unsynced: what they hold was superseded or is not needed. */
+  discard(): void {
+    for (const fd of this.files.splice(0)) fs.closeSync(fd);
+    this.dirs.clear();
+  }
+}
+
 export class FileLeaseStore implements LeaseStore {
+  readonly location: string;
   private readonly leases: string;
   private readonly attachments: string;
   private readonly hints: string;
 
   constructor(dir: string, network: string) {
     const root = join(dir, network);
+    this.location = `file:${root}`;
     this.leases = join(root, 'leases');
     this.attachments = join(root, 'attachments');
     this.hints = join(root, 'hints');
@@ -88,19 +150,38 @@ export class FileLeaseStore implements LeaseStore {
     }
   }
 
+  /** Runs `work`, then the fsyncs it owes; on failure its unsynced files are closed. */
+  private async durably<T>(work: (syncs: PendingSyncs) => Promise<T>): Promise<T> {
+    const syncs = new PendingSyncs();
+    try {
+      const result = await work(syncs);
+      await this.ioAsync(() => syncs.flush());
+      return result;
+    } finally {
+      syncs.discard();
+    }
+  }
+
   private leasePath(ip: string): string {
     return join(this.leases, ip);
   }
 
-  async claim(lease: Lease, hint?: PoolHint): Promise<boolean> {
-    if (!(await this.createExclusive(lease))) return false;
-    // Not fsynced: losing the hint only costs a longer search after a crash.
-    if (hint) await this.ioAsync(() => this.writeAtomically(this.hints, fileName(hint.pool), String(hint.index), false));
-    return true;
+  async claim(lease: Lease, companions: ClaimCompanions = {}): Promise<boolean> {
+    const syncs = new PendingSyncs();
+    try {
+      if (companions.attachment) await this.writeRecord(companions.attachment, syncs);
+      // A lost race needs nothing durable: the next candidate rewrites the record.
+      if (!this.createExclusive(lease, syncs)) return false;
+      if (companions.hint) this.writeHint(companions.hint);
+      await this.ioAsync(() => syncs.flush());
+      return true;
+    } finally {
+      syncs.discard();
+    }
   }
 
-  /** O_CREAT|O_EXCL, content through that descriptor, fsync file and directory. */
-  private async createExclusive(lease: Lease): Promise<boolean> {
+  /** O_CREAT|O_EXCL and the content through that descriptor; false when the file exists. */
+  private createExclusive(lease: Lease, syncs: PendingSyncs): boolean {
     let fd: number;
     try {
       fd = fs.openSync(this.leasePath(lease.ip), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
@@ -108,16 +189,24 @@ export class FileLeaseStore implements LeaseStore {
       if (isErrno(e, 'EEXIST')) return false;
       throw ioFailure(e);
     }
-    await this.ioAsync(async () => {
+    syncs.addFile(fd);
+    syncs.addDir(this.leases);
+    this.io(() => fs.writeSync(fd, formatLease(lease)));
+    return true;
+  }
+
+  /** Overwritten in place and not synced: a lost or torn hint only costs a longer search. */
+  private writeHint(hint: PoolHint): void {
+    try {
+      const fd = fs.openSync(join(this.hints, fileName(hint.pool)), fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644);
       try {
-        fs.writeSync(fd, formatLease(lease)); // before any await: this process never shows others an empty claim
-        await fsync(fd);
+        fs.writeSync(fd, String(hint.index).padEnd(HINT_WIDTH), 0);
       } finally {
         fs.closeSync(fd);
       }
-      await fsyncDir(this.leases);
-    });
-    return true;
+    } catch {
+      // a hint is only a hint
+    }
   }
 
   private readRecord(ip: string): LeaseRecord | undefined {
@@ -135,34 +224,52 @@ export class FileLeaseStore implements LeaseStore {
     return this.readRecord(ip);
   }
 
-  async update(ip: string, change: LeaseChange): Promise<LeaseRecord | undefined> {
+  async update(ip: string, change: LeaseChange, attachment?: AttachmentRecord): Promise<LeaseRecord | undefined> {
+    return this.durably(async (syncs) => {
+      if (attachment) await this.writeRecord(attachment, syncs);
+      return (await this.changeLocked(ip, change, syncs)).after;
+    });
+  }
+
+  async releaseAttachment(containerId: string, ifname: string, change: LeaseChange): Promise<Lease[]> {
+    const ips = await this.readAttachment(containerId, ifname);
+    if (ips === undefined) return [];
+    return this.durably(async (syncs) => {
+      const released: Lease[] = [];
+      for (const ip of ips) {
+        const { before, changed } = await this.changeLocked(ip, change, syncs);
+        if (changed && before && !isTorn(before)) released.push(before);
+      }
+      await this.ioAsync(() => unlinkSyncedIfPresent(this.recordPath(containerId, ifname)));
+      syncs.addDir(this.attachments);
+      return released;
+    });
+  }
+
+  /** One read-modify-write of a lease under its lock; the writes join `syncs`. */
+  private async changeLocked(ip: string, change: LeaseChange, syncs: PendingSyncs): Promise<{ before: LeaseRecord | undefined; after: LeaseRecord | undefined; changed: boolean }> {
     const unlock = await this.lock(ip);
     try {
       for (;;) {
         const current = this.readRecord(ip);
         const next = change(current);
-        if (next === undefined) return current;
+        if (next === undefined) return { before: current, after: current, changed: false };
         if (next === null) {
           // With no file there is nothing to delete, and a claim may be creating one now.
-          if (current !== undefined) {
-            await this.ioAsync(async () => {
-              fs.rmSync(this.leasePath(ip), { force: true });
-              await fsyncDir(this.leases);
-            });
-          }
-          return undefined;
+          if (current === undefined) return { before: current, after: undefined, changed: false };
+          await this.ioAsync(() => unlinkSyncedIfPresent(this.leasePath(ip)));
+          syncs.addDir(this.leases);
+          return { before: current, after: undefined, changed: true };
         }
         // No file: claims (which take no lock) may race us for it, so create it the way they do.
         if (current === undefined) {
-          if (await this.createExclusive(next)) return next;
+          if (this.createExclusive(next, syncs)) return { before: current, after: next, changed: true };
           continue;
         }
         // An existing file changes only under this lock: a rename cannot overwrite anyone's claim.
-        await this.ioAsync(async () => {
-          await this.writeAtomically(this.leases, ip, formatLease(next), true);
-          await fsyncDir(this.leases);
-        });
-        return next;
+        // Its content is synced before the rename: a power loss never leaves a held address torn.
+        await this.ioAsync(() => this.writeReplacing(this.leases, ip, formatLease(next), syncs, true));
+        return { before: current, after: next, changed: true };
       }
     } finally {
       unlock();
@@ -181,7 +288,7 @@ export class FileLeaseStore implements LeaseStore {
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
       try {
         fs.writeFileSync(path, mine, { flag: 'wx' });
-        return () => fs.rmSync(path, { force: true });
+        return () => unlinkIfPresent(path);
       } catch (e) {
         if (!isErrno(e, 'EEXIST')) throw ioFailure(e);
       }
@@ -201,7 +308,7 @@ export class FileLeaseStore implements LeaseStore {
         try {
           fs.renameSync(path, aside);
           if (fs.readFileSync(aside, 'utf8') !== holder) fs.linkSync(aside, path); // a live lock: put it back
-          fs.rmSync(aside, { force: true });
+          unlinkIfPresent(aside);
         } catch {
           // another process broke or re-took it: just retry
         }
@@ -212,17 +319,19 @@ export class FileLeaseStore implements LeaseStore {
     }
   }
 
-  /** temp file + fsync + rename (+ the caller fsyncs the directory when it must be durable). */
-  private async writeAtomically(dir: string, name: string, text: string, durable: boolean): Promise<void> {
+  /**
+   * A temp file renamed over `dir/name`, so that readers see the old content or the new,
+   * never a part. Its descriptor joins `syncs`; `syncFirst` also fsyncs the content before
+   * the rename.
+   */
+  private async writeReplacing(dir: string, name: string, text: string, syncs: PendingSyncs, syncFirst: boolean): Promise<void> {
     const temp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const fd = fs.openSync(temp, 'w', 0o644);
-    try {
-      fs.writeSync(fd, text);
-      if (durable) await fsync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    syncs.addFile(fd);
+    fs.writeSync(fd, text);
+    if (syncFirst) await fsync(fd);
     fs.renameSync(temp, join(dir, name));
+    syncs.addDir(dir);
   }
 
   async list(): Promise<LeaseRecord[]> {
@@ -235,40 +344,45 @@ export class FileLeaseStore implements LeaseStore {
     return records;
   }
 
-  private attachmentName(containerId: string, ifname: string): string {
-    return `${fileName(containerId)}_${fileName(ifname)}`;
+  private recordPath(containerId: string, ifname: string): string {
+    return join(this.attachments, `${fileName(containerId)}_${fileName(ifname)}`);
   }
 
+  private async writeRecord(record: AttachmentRecord, syncs: PendingSyncs): Promise<void> {
+    await this.ioAsync(() => this.writeReplacing(this.attachments, `${fileName(record.containerId)}_${fileName(record.ifname)}`, `${JSON.stringify(record, null, 2)}\n`, syncs, false));
+  }
+
+  /** An unreadable record (emptied by a power loss before its ADD answered) names nothing. */
   async readAttachment(containerId: string, ifname: string): Promise<string[] | undefined> {
+    let text: string;
     try {
-      const record = JSON.parse(fs.readFileSync(join(this.attachments, this.attachmentName(containerId, ifname)), 'utf8')) as AttachmentRecord;
-      return record.ips;
+      text = fs.readFileSync(this.recordPath(containerId, ifname), 'utf8');
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
       throw ioFailure(e);
     }
+    return parseAttachmentRecord(text)?.ips ?? [];
   }
 
   async writeAttachment(record: AttachmentRecord): Promise<void> {
-    await this.ioAsync(async () => {
-      await this.writeAtomically(this.attachments, this.attachmentName(record.containerId, record.ifname), `${JSON.stringify(record, null, 2)}\n`, true);
-      await fsyncDir(this.attachments);
-    });
+    await this.durably((syncs) => this.writeRecord(record, syncs));
   }
 
   async deleteAttachment(containerId: string, ifname: string): Promise<void> {
-    await this.ioAsync(async () => {
-      fs.rmSync(join(this.attachments, this.attachmentName(containerId, ifname)), { force: true });
-      await fsyncDir(this.attachments);
+    await this.durably(async (syncs) => {
+      await this.ioAsync(() => unlinkSyncedIfPresent(this.recordPath(containerId, ifname)));
+      syncs.addDir(this.attachments);
     });
   }
 
+  /** Unreadable records are left out: they name nothing, and DEL of their attachment removes them. */
   async listAttachments(): Promise<AttachmentRecord[]> {
     const names = this.io(() => fs.readdirSync(this.attachments)).filter((n) => !n.startsWith('.'));
     const out: AttachmentRecord[] = [];
     for (const name of names.sort()) {
       try {
-        out.push(JSON.parse(fs.readFileSync(join(this.attachments, name), 'utf8')) as AttachmentRecord);
+        const record = parseAttachmentRecord(fs.readFileSync(join(this.attachments, name), 'utf8'));
+        if (record) out.push(record);
       } catch (e) {
         if (!isErrno(e, 'ENOENT')) throw ipamError(CniCode.ioFailure, 'NI8115', [`${name}: ${(e as Error).message}`]);
       }
@@ -276,7 +390,16 @@ export class FileLeaseStore implements LeaseStore {
     return out;
   }
 
-  async readHint(pool: string): Promise<bigint | undefined> {
+  async readForAdd(containerId: string, ifname: string, pools: readonly string[]): Promise<AddStart> {
+    const hints = new Map<string, bigint>();
+    for (const pool of pools) {
+      const hint = this.readHint(pool);
+      if (hint !== undefined) hints.set(pool, hint);
+    }
+    return { ips: await this.readAttachment(containerId, ifname), hints };
+  }
+
+  private readHint(pool: string): bigint | undefined {
     try {
       const text = fs.readFileSync(join(this.hints, fileName(pool)), 'utf8').trim();
       return /^[0-9]+$/.test(text) ? BigInt(text) : undefined;
@@ -306,7 +429,7 @@ export class FileLeaseStore implements LeaseStore {
           } else if (name.includes('.lock.broken-')) pid = NaN;
           else continue;
           if (Number.isInteger(pid) && processAlive(pid)) continue;
-          fs.rmSync(path, { force: true });
+          unlinkIfPresent(path);
           removed.push(name);
         } catch (e) {
           if (!isErrno(e, 'ENOENT')) throw ioFailure(e);

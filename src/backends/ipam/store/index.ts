@@ -4,41 +4,66 @@
  * only when that store is used, to keep the plugin's cold start small.
  */
 import type { StoreConfig } from '../config.js';
-import type { Lease, LeaseRecord } from '../lease.js';
+import type { AttachmentRecord, Lease, LeaseRecord } from '../lease.js';
 import { FileLeaseStore } from './file-store.js';
 
-export interface AttachmentRecord {
-  containerId: string;
-  ifname: string;
-  ips: string[];
-}
+export type { AttachmentRecord } from '../lease.js';
 
 export interface PoolHint {
   pool: string;
   index: bigint;
 }
 
+/** What a claim writes besides the lease, in the same step. */
+export interface ClaimCompanions {
+  /** Recorded as the pool's hint. */
+  hint?: PoolHint;
+  /** The attachment's record naming the claimed address (see `claim`). */
+  attachment?: AttachmentRecord;
+}
+
 /** What `update` makes of one IP's record: a new lease, `null` to delete it, `undefined` to keep it. */
 export type LeaseChange = (current: LeaseRecord | undefined) => Lease | null | undefined;
 
+/** What an ADD starts from. */
+export interface AddStart {
+  /** The IPs of the attachment's record, if it has one. */
+  ips: string[] | undefined;
+  /** The hints of the pools asked for that have one. */
+  hints: Map<string, bigint>;
+}
+
 export interface LeaseStore {
+  /** Where the leases live (store directory or etcd endpoints and prefix, and network). */
+  readonly location: string;
   /**
    * Atomically creates the lease of `lease.ip`; false when the IP is already held (or
-   * torn). With `hint`, a successful claim also records it as the pool's hint (in the
-   * same transaction where the store has them).
+   * torn). A successful claim also writes its companions: in the same transaction where
+   * the store has them; else the attachment record goes first (naming an address not yet
+   * held is harmless, as DEL checks the holder), so that no killed ADD leaves a lease
+   * its attachment record does not name.
    */
-  claim(lease: Lease, hint?: PoolHint): Promise<boolean>;
+  claim(lease: Lease, companions?: ClaimCompanions): Promise<boolean>;
   read(ip: string): Promise<LeaseRecord | undefined>;
-  /** Atomic read-modify-write of one IP's record; returns the record stored afterwards. */
-  update(ip: string, change: LeaseChange): Promise<LeaseRecord | undefined>;
+  /**
+   * Atomic read-modify-write of one IP's record; returns the record stored afterwards.
+   * With `attachment`, a change also writes that record, as `claim` does.
+   */
+  update(ip: string, change: LeaseChange, attachment?: AttachmentRecord): Promise<LeaseRecord | undefined>;
   list(): Promise<LeaseRecord[]>;
-  /** The IPs recorded for an attachment at the end of its ADD (the index DEL uses). */
+  /** The IPs an attachment's record names (the index DEL uses). */
   readAttachment(containerId: string, ifname: string): Promise<string[] | undefined>;
+  /** The attachment's record and the hints of `pools` (the index last handed out in each), in one read. */
+  readForAdd(containerId: string, ifname: string, pools: readonly string[]): Promise<AddStart>;
   writeAttachment(record: AttachmentRecord): Promise<void>;
+  /**
+   * DEL in one step: applies `change` to the lease of every IP the attachment's record
+   * names and removes the record (one transaction where the store has them). Returns the
+   * leases changed, as they were.
+   */
+  releaseAttachment(containerId: string, ifname: string, change: LeaseChange): Promise<Lease[]>;
   deleteAttachment(containerId: string, ifname: string): Promise<void>;
   listAttachments(): Promise<AttachmentRecord[]>;
-  /** The index last handed out in a pool (where the next free search starts). */
-  readHint(pool: string): Promise<bigint | undefined>;
   /** Removes what killed processes left behind (temp and lock files); returns their names. */
   collectDebris(): Promise<string[]>;
   /** Throws a store-unavailable IpamError when the store cannot serve requests. */

@@ -54,6 +54,29 @@ describe('etcd lease store', () => {
     }
   }, HEAVY_TEST_TIMEOUT_MS);
 
+  it('writes once per ADD and once per DEL: lease, hint and attachment record in one transaction', async () => {
+    const store = await open('writes');
+    const layout = new PlanLayout(bigPoolPlan(), { subnets: [{ cidr: parseCidr('10.30.0.0/16')! }], gateways: [] });
+    const pod = { namespace: 'load', name: 'load-5d9c7b-abcde', uid: 'u', annotations: {}, namespaceLabels: {} };
+    // etcd's revision counts write transactions; its JSON gateway reads it without a client.
+    const revision = async (): Promise<number> => {
+      const response = await fetch(`${etcd.endpoint}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) });
+      return Number(((await response.json()) as { header: { revision: string } }).header.revision);
+    };
+    try {
+      const start = await revision();
+      const [lease] = await addAttachment(store, layout, { containerId: 'w1', ifname: 'eth0' }, pod, { kind: 'none' });
+      expect(await revision()).toBe(start + 1);
+      expect(await store.readAttachment('w1', 'eth0')).toEqual([lease!.ip]);
+      expect(await deleteAttachment(store, { containerId: 'w1', ifname: 'eth0' })).toEqual([lease]);
+      expect(await revision()).toBe(start + 2);
+      expect(await store.read(lease!.ip)).toBeUndefined();
+      expect(await store.readAttachment('w1', 'eth0')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  }, HEAVY_TEST_TIMEOUT_MS);
+
   it('keeps a StatefulSet ordinal across DEL and re-ADD; a late DEL of the old container frees nothing', async () => {
     const store = await open('sticky');
     const layout = new PlanLayout(scenarioPlan(), { subnets: [{ cidr: parseCidr('10.10.0.0/16')! }], gateways: [] });
