@@ -329,6 +329,7 @@ async function main() {
         m.cpuMs += cpuMsOf(server.child.pid) - before;
         m.requests += r.requests;
         m.seconds += r.seconds;
+        m.sliceRps = [...(m.sliceRps ?? []), r.requests / r.seconds];
         // Per-slice latency percentiles: report the median slice's p50 and the worst p99.
         m.p50s = [...(m.p50s ?? []), r.p50];
         m.p99 = Math.max(m.p99, r.p99);
@@ -347,6 +348,12 @@ async function main() {
     const echoMemory = rssOf(servers.echo.child.pid);
 
     const ratio = out['webhook /validate'].max.rps / out.echo.max.rps;
+    // Each slice's webhook and echo runs are back to back (ABBA), so their ratio sees one
+    // background load; the median of those ratios is what the target is judged on.
+    const sliceRatios = out['webhook /validate'].max.sliceRps.map((rps, i) => rps / out.echo.max.sliceRps[i]);
+    const medianRatio = [...sliceRatios].sort((a, b) => a - b)[Math.floor(sliceRatios.length / 2)];
+    const percents = (list) => list.map((r) => `${(r * 100).toFixed(0)} %`).join(', ');
+    const rpsList = (list) => list.map((r) => r.toFixed(0)).join(', ');
     const fixed = (r) => `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.achieved.toFixed(0)} | ${r.errors} | ${r.cpuUs.toFixed(0)}`;
     const report = `# Webhook benchmark
 
@@ -387,7 +394,10 @@ p50 is the median slice's, p99 the worst slice's.
 | webhook /validate | ${out['webhook /validate'].max.rps.toFixed(0)} | ${out['webhook /validate'].max.p50} | ${out['webhook /validate'].max.p99} | ${out['webhook /validate'].max.non2xx} | ${out['webhook /validate'].max.errors} | ${out['webhook /validate'].max.cpuUs.toFixed(0)} |
 | echo | ${out.echo.max.rps.toFixed(0)} | ${out.echo.max.p50} | ${out.echo.max.p99} | ${out.echo.max.non2xx} | ${out.echo.max.errors} | ${out.echo.max.cpuUs.toFixed(0)} |
 
-Webhook / echo: **${(ratio * 100).toFixed(0)} %** (target ≥ 60 %: ${ratio >= 0.6 ? 'met' : 'not met'}).
+Per slice, req/s: webhook ${rpsList(out['webhook /validate'].max.sliceRps)}; echo ${rpsList(out.echo.max.sliceRps)}.
+Webhook / echo per slice: ${percents(sliceRatios)}; median **${(medianRatio * 100).toFixed(0)} %** (target ≥ 60 %:
+${medianRatio >= 0.6 ? 'met' : 'not met'}); over the whole phase ${(ratio * 100).toFixed(0)} %.
+Server CPU beyond the echo's: ${(out['webhook /validate'].max.cpuUs - out.echo.max.cpuUs).toFixed(0)} µs/req, of which the engine takes ${engine.validate.toFixed(1)} µs in a warm loop (below).
 
 ## Cold connections (50 TLS handshakes at once, one request each)
 

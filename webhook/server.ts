@@ -112,17 +112,23 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     },
   });
 
-  const record = (operation: AdmissionOperation, kind: string, verdict: Verdict, reply: FastifyReply): void => {
-    metrics.requests.inc({ operation, kind, verdict });
-    metrics.duration.observe({ operation, kind, verdict }, reply.elapsedTime / 1000);
+  /** Counts and times one answer; returns its latency (arrival to verdict) in ms for the log line. */
+  const record = (operation: AdmissionOperation, kind: string, verdict: Verdict, reply: FastifyReply): number => {
+    const labels = { operation, kind, verdict };
+    const latencyMs = reply.elapsedTime;
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, latencyMs / 1000);
+    return latencyMs;
   };
+  // Log lines carry latency in µs-rounded ms: enough to spot a slow review, short to print.
+  const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
 
   const handle = (operation: AdmissionOperation) => async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
     void reply.type('application/json');
     const parsed = parseAdmissionReview(request.body);
     if ('error' in parsed) {
-      request.log.warn({ operation, reason: parsed.error }, 'bad admission request');
-      record(operation, 'unknown', 'bad_request', reply);
+      const latencyMs = record(operation, 'unknown', 'bad_request', reply);
+      request.log.warn({ operation, verdict: 'bad_request', reason: parsed.error, latencyMs: roundMs(latencyMs) }, 'bad admission request');
       void reply.code(400);
       return serialiseBadRequest(parsed.error);
     }
@@ -132,11 +138,22 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const response = answer.response;
     const verdict: Verdict = !response.allowed ? 'denied' : response.patch ? 'patched' : 'allowed';
     const kind = reviewedKind(req.kind) ?? 'other';
-    record(operation, kind, verdict, reply);
+    const latencyMs = record(operation, kind, verdict, reply);
     // Denials at info (they say why a workload failed to start); the rest at debug, since
-    // the API server's audit log already carries every verdict with our auditAnnotations.
+    // the API server's audit log already carries every verdict with our auditAnnotations
+    // and the metrics count and time every request.
     request.log[verdict === 'denied' ? 'info' : 'debug'](
-      { uid: req.uid, operation, kind: req.kind.kind, namespace: req.namespace, name: req.name, verdict, dryRun: req.dryRun, codes: response.auditAnnotations?.codes },
+      {
+        uid: req.uid,
+        operation,
+        kind: req.kind.kind,
+        namespace: req.namespace,
+        name: req.name,
+        verdict,
+        dryRun: req.dryRun,
+        codes: response.auditAnnotations?.codes,
+        latencyMs: roundMs(latencyMs),
+      },
       'admission review',
     );
     return serialiseAdmissionResponse(answer);
@@ -169,11 +186,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const clientError = (error.statusCode ?? 500) < 500;
     const message =
       error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds ${BODY_LIMIT_BYTES} bytes` : clientError ? error.message : 'internal error';
-    if (clientError) request.log.warn({ code: error.code, reason: error.message }, 'bad request');
-    else request.log.error({ err: error }, 'request failed');
     // Bodies refused before the handler ran still count as requests of their operation.
     const operation = request.routeOptions.url === '/validate' ? 'validate' : request.routeOptions.url === '/mutate' ? 'mutate' : undefined;
-    if (operation && clientError) record(operation, 'unknown', 'bad_request', reply);
+    const latencyMs = operation && clientError ? record(operation, 'unknown', 'bad_request', reply) : reply.elapsedTime;
+    if (clientError) request.log.warn({ operation, verdict: 'bad_request', code: error.code, reason: error.message, latencyMs: roundMs(latencyMs) }, 'bad request');
+    else request.log.error({ operation, err: error, latencyMs: roundMs(latencyMs) }, 'request failed');
     void reply.code(clientError ? 400 : 500).type('application/json').send(serialiseBadRequest(message));
   });
 

@@ -5,6 +5,7 @@
  * held to the same intents, and written when the webhook is configured for that CNI.
  */
 import ipaddr from 'ipaddr.js';
+import { isCanonicalIpv4 } from '../ir/address.js';
 
 /** Comma list of the pod's fixed addresses (one per family). */
 export const NETINTENT_IP = 'netintent.dev/ip';
@@ -57,6 +58,8 @@ export interface FixedAddressRequests {
 function canonicalIp(text: string): string | undefined {
   // Kube-OVN accepts `IP/PREFIX`; the prefix says nothing about which address is asked for.
   const bare = text.trim().replace(/\/\d{1,3}$/, '');
+  if (isCanonicalIpv4(bare)) return bare;
+  // The general parser also takes IPv6 and the forms inet_aton knows (`010.1`, `0xa.0.0.1`).
   return ipaddr.isValid(bare) ? ipaddr.process(bare).toString() : undefined;
 }
 

@@ -4,6 +4,7 @@
  * address, groups by id.
  */
 import ipaddr from 'ipaddr.js';
+import { ipToBigInt, isCanonicalIpv4 } from '../ir/address.js';
 import type { Ir, IrEgressGateway, IrFixedIp, IrMember, IrPool, IrRateLimit, IrTenant } from '../ir/types.js';
 
 export interface Address {
@@ -48,6 +49,8 @@ export interface AdmissionIndex {
 }
 
 export function parseAddress(text: string): Address | undefined {
+  // Every request's addresses are parsed: skip ipaddr.js's general parser for dotted quads.
+  if (isCanonicalIpv4(text)) return { family: 4, value: ipToBigInt(text) };
   if (!ipaddr.isValid(text)) return undefined;
   const addr = ipaddr.process(text);
   let value = 0n;

@@ -17,12 +17,16 @@ export function isIp(text: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
 }
 
-/** A dotted quad without leading zeros is already canonical (the common case in inventories). */
 const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** A dotted quad without leading zeros: already canonical (the common case in inventories and annotations). */
+export function isCanonicalIpv4(text: string): boolean {
+  return CANONICAL_IPV4.test(text);
+}
 
 /** Canonical text of an IP (IPv4-mapped IPv6 becomes IPv4), or undefined if invalid. */
 export function canonicalIp(text: string): string | undefined {
-  if (CANONICAL_IPV4.test(text)) return text;
+  if (isCanonicalIpv4(text)) return text;
   return isIp(text) ? ipaddr.process(text).toString() : undefined;
 }
 
@@ -31,7 +35,7 @@ export function familyOf(ip: string): Family {
 }
 
 export function ipToBigInt(ip: string): bigint {
-  if (CANONICAL_IPV4.test(ip)) {
+  if (isCanonicalIpv4(ip)) {
     // Dotted quads are most of any inventory: skip the general parser.
     const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
     return BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d);

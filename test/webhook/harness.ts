@@ -64,7 +64,8 @@ function filesUnder(path: string): string[] {
 
 /**
  * Stand-in for src/sources until it lands: each path holds an IR as JSON; a file whose
- * JSON has `"broken": "why"` fails to compile. IntentSet texts containing `bad-intent` fail.
+ * JSON has `"broken": "why"` fails to compile. IntentSet texts containing `bad-intent` fail;
+ * those containing `shadowed-intent` get a warning whose message is longer than Kubernetes shows.
  */
 export const fixtureCompiler: IntentCompiler = {
   compileFiles(paths: string[]): CompileResult {
@@ -83,14 +84,17 @@ export const fixtureCompiler: IntentCompiler = {
     return { ir: parsed, diagnostics: [] };
   },
   compileTexts(files) {
-    const bad = files.find((f) => f.text.includes('bad-intent'));
-    if (!bad) return { ir: undefined, diagnostics: [] };
-    return { ir: undefined, diagnostics: [diag('NI2001', { file: bad.path, start: { line: 6, col: 5, offset: 60 }, end: { line: 6, col: 15, offset: 70 } }, ['group', 'bad-intent'])] };
+    const span = (path: string) => ({ file: path, start: { line: 6, col: 5, offset: 60 }, end: { line: 6, col: 15, offset: 70 } });
+    const diagnostics = files.flatMap((f) => [
+      ...(f.text.includes('bad-intent') ? [diag('NI2001', span(f.path), ['group', 'bad-intent'])] : []),
+      ...(f.text.includes('shadowed-intent') ? [diag('NI4003', span(f.path), [`rule "shadowed-intent" of policy ${'long-policy-name-'.repeat(8)}`])] : []),
+    ]);
+    return { ir: undefined, diagnostics };
   },
 };
 
 export interface HttpsClient {
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; text: string; json: () => any }>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; contentType: string | undefined; text: string; json: () => any }>;
   get(path: string): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
 }
@@ -100,7 +104,7 @@ export function httpsClient(baseUrl: string, caPem: string): HttpsClient {
   const send = async (method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}) => {
     const res = await request(`${baseUrl}${path}`, { method, dispatcher, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json', ...headers } } : {}) });
     const text = await res.body.text();
-    return { status: res.statusCode, text, json: () => JSON.parse(text) };
+    return { status: res.statusCode, contentType: res.headers['content-type'] as string | undefined, text, json: () => JSON.parse(text) };
   };
   return {
     post: (path, body, headers) => send('POST', path, typeof body === 'string' ? body : JSON.stringify(body), headers),

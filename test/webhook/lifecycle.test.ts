@@ -31,7 +31,7 @@ describe('webhook lifecycle', () => {
     await expect(startWebhookServer({ ...options, paths: [bad], port: 0, host: '127.0.0.1', logLevel: 'silent', compiler: fixtureCompiler })).rejects.toThrow(/NI2001/);
   });
 
-  it('logs denials at info and other verdicts at debug, with the request uid', async () => {
+  it('logs denials at info, other verdicts at debug and bad requests at warn, with the request uid and latency', async () => {
     const stream = new PassThrough();
     const lines: Record<string, unknown>[] = [];
     stream.on('data', (chunk: Buffer) => {
@@ -41,12 +41,18 @@ describe('webhook lifecycle', () => {
     const client = httpsClient(server.url, ca.caPem);
     await client.post('/validate', reviewOf(pod({ name: 'p' }), { uid: 'log-allowed' }));
     await client.post('/validate', reviewOf(pod({ name: 'p', spec: { hostNetwork: true, containers: [] } }), { uid: 'log-denied' }));
+    await client.post('/mutate', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
+    await client.post('/mutate', '{"truncated": ');
     await client.close();
     await server.close();
-    const reviews = lines.filter((l) => l.msg === 'admission review');
-    expect(reviews).toMatchObject([
-      { level: 20, uid: 'log-allowed', operation: 'validate', kind: 'Pod', verdict: 'allowed', namespace: 'acme-prod', name: 'p' },
-      { level: 30, uid: 'log-denied', verdict: 'denied', codes: 'NI7001' },
+    const latencyMs = expect.any(Number);
+    expect(lines.filter((l) => l.msg === 'admission review')).toMatchObject([
+      { level: 20, uid: 'log-allowed', operation: 'validate', kind: 'Pod', verdict: 'allowed', namespace: 'acme-prod', name: 'p', latencyMs },
+      { level: 30, uid: 'log-denied', verdict: 'denied', codes: 'NI7001', latencyMs },
+    ]);
+    expect(lines.filter((l) => l.msg === 'bad admission request' || l.msg === 'bad request')).toMatchObject([
+      { level: 40, operation: 'mutate', verdict: 'bad_request', reason: 'request is missing', latencyMs },
+      { level: 40, operation: 'mutate', verdict: 'bad_request', code: 'FST_ERR_CTP_INVALID_JSON_BODY', latencyMs },
     ]);
   });
 

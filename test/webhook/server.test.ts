@@ -139,6 +139,53 @@ describe('POST /mutate over HTTPS', () => {
   });
 });
 
+describe('AdmissionReview response bytes', () => {
+  const intentSet = (groups: string[]) => ({ apiVersion: 'netintent.dev/v1alpha1', kind: 'IntentSet', metadata: { name: 's', namespace: 'acme-prod' }, spec: { groups: groups.map((name) => ({ name })) } });
+  /** Posts the review, then again as a dryRun: the answer must be the same bytes. */
+  async function answer(path: '/validate' | '/mutate', body: Record<string, unknown>): Promise<{ text: string; response: Record<string, any> }> {
+    const res = await client.post(path, body);
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^application\/json/);
+    const dry = structuredClone(body);
+    (dry.request as { dryRun: boolean }).dryRun = true;
+    expect((await client.post(path, dry)).text).toBe(res.text);
+    const parsed = res.json();
+    // Compact JSON, envelope first: exactly what `netintent admit` prints.
+    expect(res.text).toBe(JSON.stringify(parsed));
+    expect(Object.keys(parsed)).toEqual(['apiVersion', 'kind', 'response']);
+    expect(parsed).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
+    return { text: res.text, response: parsed.response };
+  }
+
+  it('allow: the uid and the verdict, nothing else', async () => {
+    const { text } = await answer('/validate', reviewOf(pod({ name: 'p' }), { uid: 'bytes-allow' }));
+    expect(text).toBe('{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"bytes-allow","allowed":true}}');
+  });
+
+  it('deny with warnings: 403 status, warnings cut to 120 characters, audit annotations', async () => {
+    const body = reviewOf(intentSet(['bad-intent', 'shadowed-intent']), { uid: 'bytes-deny', kind: INTENT_SET_KIND });
+    const { response } = await answer('/validate', body);
+    expect(Object.keys(response)).toEqual(['uid', 'allowed', 'status', 'warnings', 'auditAnnotations']);
+    expect(response).toMatchObject({ uid: 'bytes-deny', allowed: false, status: { code: 403 }, auditAnnotations: { verdict: 'denied', codes: 'NI7014' } });
+    expect(Object.keys(response.status)).toEqual(['code', 'message']);
+    expect(response.status.message).toContain('NI7014');
+    const warning = `NI4003 Rule is shadowed by rule "shadowed-intent" of policy ${'long-policy-name-'.repeat(8)}: it can never match.`;
+    expect(response.warnings).toEqual([`${warning.slice(0, 119)}…`]);
+  });
+
+  it('mutate: a base64 JSON Patch from /mutate only, with the annotations it sets', async () => {
+    const body = reviewOf(pod({ name: 'legacy-db' }), { uid: 'bytes-mutate' });
+    const { response } = await answer('/mutate', body);
+    expect(Object.keys(response)).toEqual(['uid', 'allowed', 'patchType', 'patch', 'auditAnnotations']);
+    expect(response).toMatchObject({ uid: 'bytes-mutate', allowed: true, patchType: 'JSONPatch' });
+    const patch = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as jsonPatch.Operation[];
+    const after = jsonPatch.applyPatch(structuredClone(body.request as { object: object }).object, patch, true, false).newDocument as { metadata: { annotations: Record<string, string> } };
+    expect(response.auditAnnotations).toEqual({ patched: Object.keys(after.metadata.annotations).sort().join(',') });
+    const validated = await answer('/validate', body);
+    expect(validated.text).toBe('{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"bytes-mutate","allowed":true}}');
+  });
+});
+
 describe('bad input', () => {
   const valid = reviewOf(pod({ name: 'p' }), { uid: 'bad-base' });
   const withRequest = (patch: Record<string, unknown>) => ({ ...valid, request: { ...(valid.request as object), ...patch } });
