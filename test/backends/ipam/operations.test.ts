@@ -97,33 +97,33 @@ describe('IPAM operations on the file store', () => {
     expect((error as IpamError).diagnostic.message).toBe('Pool "tiny" exhausted: 3 of 3 addresses leased by ns/app-7f-aaaaa, ns/app-7f-bbbbb, ns/app-7f-ccccc.');
   });
 
-  it('stays O(1) per ADD as leases accumulate (one claim attempt each)', async () => {
-    let claims = 0;
+  /** The store, counting its claims. */
+  const countingClaims = (): { counting: LeaseStore; claims: () => number } => {
+    let n = 0;
     const counting: LeaseStore = Object.assign(Object.create(store) as LeaseStore, {
       claim: (lease: Lease, companions?: ClaimCompanions) => {
-        claims++;
+        n++;
         return store.claim(lease, companions);
       },
     });
+    return { counting, claims: () => n };
+  };
+
+  it('stays O(1) per ADD as leases accumulate (one claim attempt each)', async () => {
+    const { counting, claims } = countingClaims();
     const big = new PlanLayout(scenarioPlan(), { subnets: [], gateways: [] });
     for (let i = 0; i < 200; i++) {
       await addAttachment(counting, big, { containerId: `c${i}`, ifname: 'eth0' }, pod('default', `p${i}`), none);
     }
-    expect(claims).toBe(200);
+    expect(claims()).toBe(200);
   });
 
   it('ADDs run at once through one store (as in the daemon) do not race each other: one claim each', async () => {
-    let claims = 0;
-    const counting: LeaseStore = Object.assign(Object.create(store) as LeaseStore, {
-      claim: (lease: Lease, companions?: ClaimCompanions) => {
-        claims++;
-        return store.claim(lease, companions);
-      },
-    });
+    const { counting, claims } = countingClaims();
     const big = new PlanLayout(scenarioPlan(), { subnets: [], gateways: [] });
     const leases = await Promise.all(Array.from({ length: 8 }, (_, i) => addAttachment(counting, big, { containerId: `c${i}`, ifname: 'eth0' }, pod('default', `p${i}`), none)));
     expect(new Set(leases.map(([l]) => l!.ip)).size).toBe(8);
-    expect(claims).toBe(8);
+    expect(claims()).toBe(8);
   });
 
   it('writes the attachment record with each claim, so DEL finds the leases of an ADD that never finished', async () => {
