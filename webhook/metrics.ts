@@ -1,7 +1,8 @@
 /** Prometheus metrics of one webhook server (own registry, so servers do not share counters). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type Verdict = 'allowed' | 'patched' | 'denied' | 'bad_request';
+/** `error`: the server failed (a 500); the API server then applies the webhook's failurePolicy. */
+export type Verdict = 'allowed' | 'patched' | 'denied' | 'bad_request' | 'error';
 
 export interface WebhookMetrics {
   registry: Registry;

@@ -11,6 +11,7 @@ import {
   reviewedKind,
   serialiseAdmissionResponse,
   serialiseBadRequest,
+  serialiseInternalError,
   type AdmissionContext,
   type AdmissionOperation,
   type CniFlavour,
@@ -184,14 +185,18 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   // Malformed JSON, wrong content type, oversized or empty bodies: a clear 400, never a 500.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const clientError = (error.statusCode ?? 500) < 500;
-    const message =
-      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds ${BODY_LIMIT_BYTES} bytes` : clientError ? error.message : 'internal error';
-    // Bodies refused before the handler ran still count as requests of their operation.
+    // Bodies refused before the handler ran, and failures of the server itself, still count as
+    // requests of their operation: a 500 makes the API server apply the failurePolicy, which
+    // an alert on the `error` verdict has to see.
     const operation = request.routeOptions.url === '/validate' ? 'validate' : request.routeOptions.url === '/mutate' ? 'mutate' : undefined;
-    const latencyMs = operation && clientError ? record(operation, 'unknown', 'bad_request', reply) : reply.elapsedTime;
-    if (clientError) request.log.warn({ operation, verdict: 'bad_request', code: error.code, reason: error.message, latencyMs: roundMs(latencyMs) }, 'bad request');
-    else request.log.error({ operation, err: error, latencyMs: roundMs(latencyMs) }, 'request failed');
-    void reply.code(clientError ? 400 : 500).type('application/json').send(serialiseBadRequest(message));
+    const verdict: Verdict = clientError ? 'bad_request' : 'error';
+    const latencyMs = operation ? record(operation, 'unknown', verdict, reply) : reply.elapsedTime;
+    if (clientError) request.log.warn({ operation, verdict, code: error.code, reason: error.message, latencyMs: roundMs(latencyMs) }, 'bad request');
+    else request.log.error({ operation, verdict, err: error, latencyMs: roundMs(latencyMs) }, 'request failed');
+    const body = !clientError
+      ? serialiseInternalError()
+      : serialiseBadRequest(error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds ${BODY_LIMIT_BYTES} bytes` : error.message);
+    void reply.code(clientError ? 400 : 500).type('application/json').send(body);
   });
 
   await app.listen({ port: options.port ?? 8443, host: options.host ?? '0.0.0.0' });

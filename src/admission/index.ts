@@ -11,6 +11,7 @@ export {
   reviewedKind,
   serialiseAdmissionResponse,
   serialiseBadRequest,
+  serialiseInternalError,
   type AdmissionContext,
   type AdmissionOperation,
   type AdmissionRequest,

@@ -199,3 +199,8 @@ export function serialiseAdmissionResponse(response: AdmissionReviewResponse): s
 export function serialiseBadRequest(message: string): string {
   return JSON.stringify({ error: 'BadRequest', message });
 }
+
+/** The body of a 500: no detail of the failure (that goes to the server's log). */
+export function serialiseInternalError(): string {
+  return JSON.stringify({ error: 'InternalError', message: 'internal error; the webhook log has the details' });
+}

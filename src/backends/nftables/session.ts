@@ -51,6 +51,17 @@ export class NftSession {
     return child;
   }
 
+  /**
+   * An idle session must not keep its owner's process alive (a one-shot run ends when its
+   * work does); one with a transaction in flight must, or the process could exit mid-wait.
+   */
+  private keepAlive(child: ChildProcessWithoutNullStreams, busy: boolean): void {
+    for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as { ref(): void; unref(): void }[]) {
+      if (busy) handle.ref();
+      else handle.unref();
+    }
+  }
+
   /** Resolves the transaction in flight once its end marker's error is complete. */
   private settle(): void {
     const w = this.waiting;
@@ -62,6 +73,7 @@ export class NftSession {
     const own = this.stderr.slice(0, markerError < 0 ? 0 : markerError);
     this.stderr = '';
     this.waiting = undefined;
+    if (this.child) this.keepAlive(this.child, false);
     w.done({ ok: !/Error:/.test(own), stdout: '', stderr: own, exitCode: /Error:/.test(own) ? 1 : 0 });
   }
 
@@ -74,6 +86,7 @@ export class NftSession {
           const token = `ni_end_${++this.sequence}`;
           const commands = script.split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('#')).map((l) => l.trim());
           this.waiting = { token, done };
+          this.keepAlive(child, true);
           child.stdin.write(`${commands.join('; ')}\nlist table inet ${token}\n`);
         }),
     );

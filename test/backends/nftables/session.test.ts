@@ -4,8 +4,11 @@
  * the session outlives failures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { applyNftScript, listNftTable } from '../../../src/backends/nftables/apply.js';
 import { NftSession } from '../../../src/backends/nftables/session.js';
 import { deleteNamespaces, requireTools } from '../../lab/netns.js';
@@ -52,5 +55,22 @@ describe('nft session', () => {
     expect(await elements()).toBe('10.0.0.2, 10.0.0.3, 10.0.0.4');
     expect((await session.run('delete element inet netintent pods { 10.0.0.4 }\n')).ok).toBe(true);
     expect(await elements()).toBe('10.0.0.2, 10.0.0.3');
+  });
+
+  it('keeps its owner alive while a transaction is in flight, and not once idle', () => {
+    // A script that ends on its own only if the idle session lets the process exit, and
+    // prints its answer only if the process waited for it.
+    const dir = mkdtempSync(join(tmpdir(), 'netintent-session-'));
+    try {
+      const script = join(dir, 'owner.ts');
+      const module = resolve('src/backends/nftables/session.ts');
+      writeFileSync(script, `import { NftSession } from ${JSON.stringify(module)};\nconst r = await new NftSession({ netns: ${JSON.stringify(netns)} }).run('add element inet netintent pods { 10.0.0.7 }');\nconsole.log('answer', r.ok);\n`);
+      const owner = spawnSync(resolve('node_modules/.bin/vite-node'), [script], { encoding: 'utf8', timeout: 30_000 });
+      expect(owner.signal, 'the process did not exit by itself').toBeNull();
+      expect(owner.stdout).toContain('answer true');
+      expect(owner.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
