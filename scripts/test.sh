@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # dnsmasq-base: the binary only, without the dnsmasq service that would take port 53.
-packages=(nftables iproute2 iperf3 ethtool containernetworking-plugins etcd-server openssl iputils-ping iputils-arping haproxy dnsmasq-base chromium gcc)
+packages=(nftables iproute2 iperf3 ethtool containernetworking-plugins etcd-server openssl iputils-ping iputils-arping python3-minimal haproxy dnsmasq-base chromium gcc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

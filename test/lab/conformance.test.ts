@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderNodeRuleset } from '../../src/backends/nftables/index.js';
-import { evaluate, type Verdict } from '../../src/explain/index.js';
 import { hasErrors } from '../../src/diagnostics/diagnostic.js';
 import { conformanceCases, endpointIp, type Probe } from '../fixtures/conformance.js';
 import { e2eInventory } from '../fixtures/ir.js';
 import { useLab, type LabProbe } from './netns.js';
+import { disagreements, type ProbedConnection } from './agreement.js';
 
 const inventory = e2eInventory();
 const podKeys = inventory.pods.map((p) => `${p.namespace}/${p.name}`);
@@ -39,15 +39,13 @@ describe('lab: NetworkPolicy and intent conformance on real packets', () => {
       const probes = [...c.probes, ...matrix()];
       const labProbes: LabProbe[] = probes.map((p) => ({ from: p.from, host: endpointIp(c.inventory, p.to, p.family), protocol: p.protocol, port: p.port }));
       const outcomes = await lab().probeConfirmed(labProbes);
-      const disagreements: string[] = [];
-      probes.forEach((p, i) => {
-        const text = `${p.from} -> ${p.to} ${p.protocol}/${p.port}${p.family === 6 ? '/6' : ''}`;
-        const oracle: Verdict = evaluate(c.ir, c.inventory, { src: endpointIp(c.inventory, p.from, p.family), dst: endpointIp(c.inventory, p.to, p.family), protocol: p.protocol, port: p.port }).verdict;
-        const got = outcomes[i]!;
-        const expected = 'expect' in p ? (p as Probe).expect : oracle;
-        if (got.outcome !== expected || oracle !== expected) disagreements.push(`${text}: expected ${expected}, evaluator ${oracle}, packets ${got.outcome} (${got.code})`);
-      });
-      expect(disagreements).toEqual([]);
+      const probed: ProbedConnection[] = probes.map((p, i) => ({
+        text: `${p.from} -> ${p.to} ${p.protocol}/${p.port}${p.family === 6 ? '/6' : ''}`,
+        connection: { src: endpointIp(c.inventory, p.from, p.family), dst: endpointIp(c.inventory, p.to, p.family), protocol: p.protocol, port: p.port },
+        result: outcomes[i]!,
+        ...('expect' in p ? { expect: (p as Probe).expect } : {}),
+      }));
+      expect(disagreements(c.ir, c.inventory, probed)).toEqual([]);
     });
   }
 });

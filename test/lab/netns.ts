@@ -20,8 +20,11 @@ export const NODE_IP6 = 'fd00:123::1';
 export const EXT_IP = '10.123.200.2';
 export const EXT_IP6 = 'fd00:123::200:2';
 
+/** The tools every lab needs (binary → Debian package). */
+export const LAB_TOOLS: Record<string, string> = { nft: 'nftables', ip: 'iproute2' };
+
 /** Fails (never skips) when a tool is missing, naming the Debian package that brings it. */
-export function requireTools(tools: Record<string, string> = { nft: 'nftables', ip: 'iproute2' }): void {
+export function requireTools(tools: Record<string, string> = LAB_TOOLS): void {
   const missing = Object.entries(tools).filter(([bin]) => {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
@@ -47,9 +50,26 @@ export interface LabProbe {
 
 export type LabOutcome = 'allow' | 'deny' | 'reject' | 'error';
 
+export interface LabResult {
+  outcome: LabOutcome;
+  code: string;
+}
+
+/**
+ * Probes with a short timeout, then re-probes the timeouts with a long one: a real drop
+ * stays a drop, while an answer that was merely slow (shared CPU) shows up as allowed.
+ */
+export async function confirmDrops<P>(probes: readonly P[], probe: (probes: readonly P[], timeoutMs: number) => Promise<LabResult[]>, timeoutMs: number, confirmMs: number): Promise<LabResult[]> {
+  const first = await probe(probes, timeoutMs);
+  const slow = first.flatMap((r, i) => (r.outcome === 'deny' ? [i] : []));
+  const again = await probe(slow.map((i) => probes[i]!), confirmMs);
+  slow.forEach((i, k) => (first[i] = again[k]!));
+  return first;
+}
+
 interface Agent {
   child: ChildProcessWithoutNullStreams;
-  waiting: Map<number, (r: { outcome: LabOutcome; code: string }) => void>;
+  waiting: Map<number, (r: LabResult) => void>;
 }
 
 function ipBatch(commands: string[], netns?: string): void {
@@ -70,12 +90,12 @@ export function deleteNamespaces(names: Iterable<string>): void {
 
 /**
  * The lab of one describe block: built and warmed up before its tests (failing, naming the
- * Debian packages, when tools are missing) and always destroyed after them.
+ * Debian packages, when tools are missing, `extraTools` included) and always destroyed after them.
  */
-export function useLab(inventory: Inventory, node: string): () => Lab {
+export function useLab(inventory: Inventory, node: string, extraTools: Record<string, string> = {}): () => Lab {
   let lab: Lab | undefined;
   beforeAll(async () => {
-    requireTools();
+    requireTools({ ...LAB_TOOLS, ...extraTools });
     lab = await Lab.create(inventory, node);
     expect(await lab.warmUp()).toEqual([]);
   });
@@ -207,11 +227,11 @@ export class Lab {
   }
 
   /** Runs all probes at once; outcome per probe, in order. */
-  probe(probes: readonly LabProbe[], timeoutMs = 600): Promise<{ outcome: LabOutcome; code: string }[]> {
+  probe(probes: readonly LabProbe[], timeoutMs = 600): Promise<LabResult[]> {
     return Promise.all(
       probes.map(
         (p) =>
-          new Promise<{ outcome: LabOutcome; code: string }>((resolve, reject) => {
+          new Promise<LabResult>((resolve, reject) => {
             const agent = this.agents.get(p.from);
             if (!agent) return reject(new Error(`no lab host ${p.from}`));
             const id = this.nextId++;
@@ -223,16 +243,9 @@ export class Lab {
     );
   }
 
-  /**
-   * Probes with a short timeout, then re-probes the timeouts with a long one: a real drop
-   * stays a drop, while a connection that was merely slow (shared CPU) shows up as allowed.
-   */
-  async probeConfirmed(probes: readonly LabProbe[], timeoutMs = 500, confirmMs = 2500): Promise<{ outcome: LabOutcome; code: string }[]> {
-    const first = await this.probe(probes, timeoutMs);
-    const slow = first.flatMap((r, i) => (r.outcome === 'deny' ? [i] : []));
-    const again = await this.probe(slow.map((i) => probes[i]!), confirmMs);
-    slow.forEach((i, k) => (first[i] = again[k]!));
-    return first;
+  /** Probes, re-probing timeouts with a long timeout (see confirmDrops). */
+  probeConfirmed(probes: readonly LabProbe[], timeoutMs = 500, confirmMs = 2500): Promise<LabResult[]> {
+    return confirmDrops(probes, (ps, ms) => this.probe(ps, ms), timeoutMs, confirmMs);
   }
 
   /** Every host reaches every other once with no ruleset: fills neighbour caches, proves the wiring. */
