@@ -47,9 +47,12 @@ export function ipToBigInt(ip: string): bigint {
 }
 
 export function bigIntToIp(n: bigint, family: Family): string {
-  const len = family === 4 ? 4 : 16;
-  const bytes = new Array<number>(len);
-  for (let i = len - 1; i >= 0; i--) {
+  if (family === 4) {
+    const v = Number(n);
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  const bytes = new Array<number>(16);
+  for (let i = 15; i >= 0; i--) {
     bytes[i] = Number(n & 0xffn);
     n >>= 8n;
   }
@@ -66,10 +69,9 @@ export function parseCidr(text: string): CidrResult {
   if (slash < 0) return { ok: false, reason: 'missing prefix length' };
   const addr = text.slice(0, slash);
   const lenText = text.slice(slash + 1);
-  if (!isIp(addr)) return { ok: false, reason: `"${addr}" is not an IP address` };
+  if (!isCanonicalIpv4(addr) && !isIp(addr)) return { ok: false, reason: `"${addr}" is not an IP address` };
   if (!/^\d{1,3}$/.test(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
-  const parsed = ipaddr.parse(addr);
-  const family: Family = parsed.kind() === 'ipv4' ? 4 : 6;
+  const family = familyOf(addr); // a valid address has a colon exactly when it is IPv6
   const prefix = Number(lenText);
   const bits = family === 4 ? 32 : 128;
   if (prefix > bits) return { ok: false, reason: `prefix length ${prefix} exceeds ${bits}` };

@@ -11,6 +11,7 @@ import { diag, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Ir } from '../ir/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { canonicalJson } from '../ir/canonical.js';
+import { familyOf } from '../ir/address.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
 import { NftSession } from '../backends/nftables/session.js';
 import { renderNodeUpdate, type NodeRulesetState, type NodeUpdate } from '../backends/nftables/index.js';
@@ -68,6 +69,12 @@ export class NodeAgent {
   private nftState: NodeRulesetState | undefined;
   /** `nft list` of both tables right after the last successful apply (undefined: replace in full next time). */
   private listings: Promise<{ main: string; own: string } | undefined> = Promise.resolve(undefined);
+  /** Bumped by every apply that changed the tables: only the newest one's listing is taken. */
+  private listingGeneration = 0;
+  /** The `nft list` in flight, if any: listings run one at a time. */
+  private listingRun: Promise<unknown> = Promise.resolve();
+  /** Whether both tables are as the last apply left them; false after drift or before the first apply: replace in full. */
+  private tablesKnown = false;
   private nodeModel: NodeTableModel | undefined;
   private tcObserved: TcObserved | undefined;
   /** `uid|first IP` → host-side interface, as found when the pod was first seen. */
@@ -94,21 +101,50 @@ export class NodeAgent {
     this.opts.log?.(line);
   }
 
-  /** The table's rules without counters (`-s`), so a listing changes only when the rules do; undefined if it cannot be listed. */
-  private async listTable(table: string): Promise<string | undefined> {
+  /**
+   * Both tables' rules without counters (`-s`), so a listing changes only when the rules do,
+   * from one `nft list ruleset inet` (one process, not one per table: each start costs
+   * several ms on a busy node). A table missing from it is undefined; undefined altogether
+   * when nothing could be listed.
+   */
+  private async listTables(): Promise<{ main?: string; own?: string } | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const r = await runTool(['nft', '-s', 'list', 'table', 'inet', table], this.opts);
-      if (r.ok && r.stdout) return withoutRuntimeElements(r.stdout);
-      if (/No such file or directory/.test(r.stderr)) return undefined; // the table is gone
-      // Anything else (a dump interrupted by a concurrent change, a busy host): once more.
+      const r = await runTool(['nft', '-s', 'list', 'ruleset', 'inet'], this.opts);
+      // Anything else than a listing (a dump interrupted by a concurrent change, a busy host): once more.
+      if (!r.ok) continue;
+      const tables = new Map<string, string>();
+      for (const text of r.stdout.split(/^(?=table )/m)) {
+        const name = /^table inet (\S+) \{/.exec(text)?.[1];
+        if (name) tables.set(name, withoutRuntimeElements(text));
+      }
+      const main = tables.get('netintent');
+      const own = tables.get(NODE_TABLE);
+      return { ...(main !== undefined ? { main } : {}), ...(own !== undefined ? { own } : {}) };
     }
     return undefined;
   }
 
-  /** Both listings, or undefined when either could not be taken (the next apply then replaces both in full). */
+  /** Both listings, or undefined when either could not be taken (the drift check then replaces both in full). */
   private async listBoth(): Promise<{ main: string; own: string } | undefined> {
-    const [main, own] = await Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE)]);
-    return main !== undefined && own !== undefined ? { main, own } : undefined;
+    const t = await this.listTables();
+    return t?.main !== undefined && t.own !== undefined ? { main: t.main, own: t.own } : undefined;
+  }
+
+  /**
+   * Takes what the kernel holds after an apply, for the drift check, once the apply is done:
+   * in the background, one listing at a time, and for a burst of applies only after the
+   * last one (a listing of a big table takes long; applies never wait for it).
+   */
+  private relist(): void {
+    const generation = ++this.listingGeneration;
+    this.listings = (async () => {
+      await this.listingRun;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (generation !== this.listingGeneration) return this.listings; // a newer apply's listing serves
+      const run = this.listBoth();
+      this.listingRun = run;
+      return run;
+    })();
   }
 
   private activeMap(egress: EgressPlan): Map<string, string | undefined> {
@@ -127,9 +163,8 @@ export class NodeAgent {
 
     // Pure renders first; the kernel is read once (routes, qdiscs) for all of them.
     const irKey = canonicalJson(ir);
-    const listings = await this.listings; // the previous apply's listings, taken before anything new is applied
     // The L7 table is always replaced in full: its steering sets follow the pods too.
-    const incremental = this.irKey === irKey && this.l7Script === undefined && this.inventory !== undefined && listings !== undefined;
+    const incremental = this.irKey === irKey && this.l7Script === undefined && this.inventory !== undefined && this.tablesKnown;
     // Unchanged intents: go on with the object applied last, which the nftables state was built from.
     if (this.irKey === irKey) ir = this.ir!;
     let update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; state?: NodeRulesetState; l7?: NodeL7Output } = incremental
@@ -137,7 +172,7 @@ export class NodeAgent {
       : { kind: 'full', ...renderMainTable(ir, inventory, node) };
     const l7 = update.l7;
     // An unchanged L7 table is left alone: a replace would flush the addresses dnsmasq learnt.
-    if (l7 && listings !== undefined && l7.nftScript === this.l7Script) update = { ...update, kind: 'none' };
+    if (l7 && this.tablesKnown && l7.nftScript === this.l7Script) update = { ...update, kind: 'none' };
     const tc = renderTcPlan(ir, inventory, node);
     const egress = renderEgressPlan(ir, inventory, node);
     report.diagnostics.push(...update.diagnostics, ...tc.diagnostics, ...egress.diagnostics);
@@ -147,7 +182,7 @@ export class NodeAgent {
     const local = inventory.pods.filter((p) => p.nodeName === node && !p.hostNetwork && p.ips.length);
     const key = (p: (typeof local)[number]): string => `${p.uid}|${p.ips[0]}`;
     const unknown = local.filter((p) => !this.hostIfByPod.has(key(p)));
-    const [snapshot, observed] = await Promise.all([unknown.length ? readNetSnapshot(this.opts) : undefined, this.tcObserved ?? this.tcEdge.observe()]);
+    const [snapshot, observed] = await Promise.all([unknown.length ? readNetSnapshot(this.opts, new Set(unknown.map((p) => familyOf(p.ips[0]!)))) : undefined, this.tcObserved ?? this.tcEdge.observe()]);
     this.tcObserved = observed;
     const found = snapshot ? resolveHostInterfaces(snapshot, unknown.map((p) => p.ips[0]!)) : new Map<string, string>();
     const byPod = new Map<string, string>();
@@ -160,7 +195,7 @@ export class NodeAgent {
     }
     const active = this.activeMap(egress.plan);
     const nodeModel = buildNodeTable({ egress: egress.plan, active, interfaces: podInterfaces(inventory, node, hostIf) });
-    const nodeUpdate = this.nodeModel && listings ? renderNodeTableUpdate(this.nodeModel, nodeModel) : undefined;
+    const nodeUpdate = this.nodeModel && this.tablesKnown ? renderNodeTableUpdate(this.nodeModel, nodeModel) : undefined;
     const nodeScript = nodeUpdate ?? renderNodeTableModel(nodeModel, node);
     lap('prepare');
 
@@ -178,12 +213,10 @@ export class NodeAgent {
       if (!r.ok) {
         report.ok = false;
         report.diagnostics.push(diag('NI8203', undefined, [node, `nft (${update.kind}, table ${NODE_TABLE} ${nodeUpdate === undefined ? 'full' : 'elements'})`, r.stderr.trim()]));
-        this.listings = Promise.resolve(listings);
         return { ...report, nft: 'failed', nodeTable: 'failed' };
       }
-      // What the kernel holds now, for the drift check; taken in the background.
-      this.listings = this.listBoth();
-    } else this.listings = Promise.resolve(listings);
+      this.tablesKnown = true;
+    }
     report.nft = update.kind;
     report.nodeTable = nodeScript ? 'applied' : 'none';
     this.ir = ir;
@@ -195,24 +228,29 @@ export class NodeAgent {
     this.hostIfByPod = byPod;
     lap('nft');
 
-    // 2. The L7 proxies, after the table that closes their ports until they are up; stopped
-    // only once a table without steering to them is in force.
-    if (l7) {
-      if (update.kind === 'full') report.proxies = await this.applyProxies(l7, report);
-    } else if (this.l7Script !== undefined) {
-      await this.proxies.stop();
-      report.proxies = 'stopped';
+    try {
+      // 2. The L7 proxies, after the table that closes their ports until they are up; stopped
+      // only once a table without steering to them is in force.
+      if (l7) {
+        if (update.kind === 'full') report.proxies = await this.applyProxies(l7, report);
+      } else if (this.l7Script !== undefined) {
+        await this.proxies.stop();
+        report.proxies = 'stopped';
+      }
+      this.l7Script = l7?.nftScript;
+      lap('proxies');
+
+      // 3. tc: only pods whose figures or interface changed; a vanished pod is skipped.
+      await this.applyShaping(tc.plan.pods, hostIf, observed, report);
+      lap('tc');
+
+      // 4. Routes and egress IPs.
+      await this.applyRoutes(egress.plan, active, report);
+      lap('routes');
+    } finally {
+      // Only nft changes the tables: listed once this reconcile is done, not delaying tc and routes.
+      if (script) this.relist();
     }
-    this.l7Script = l7?.nftScript;
-    lap('proxies');
-
-    // 3. tc: only pods whose figures or interface changed; a vanished pod is skipped.
-    await this.applyShaping(tc.plan.pods, hostIf, observed, report);
-    lap('tc');
-
-    // 4. Routes and egress IPs.
-    await this.applyRoutes(egress.plan, active, report);
-    lap('routes');
     return report;
   }
 
@@ -246,15 +284,20 @@ export class NodeAgent {
     }
     // Shaping that is no longer wanted: pods gone or no longer limited; after a restart,
     // whatever our handles mark on interfaces that are not in the plan.
+    const wanted = new Map(pods.map((s) => [s.pod, s]));
+    const stillWanted = (pod: string, a: AppliedShaping): boolean => {
+      const s = wanted.get(pod);
+      return s !== undefined && hostIf.get(s.ips[0]!) === a.dev;
+    };
     const stale = new Set<string>();
-    for (const [pod, a] of this.shaped) if (!pods.some((s) => s.pod === pod && hostIf.get(s.ips[0]!) === a.dev)) stale.add(a.dev);
+    for (const [pod, a] of this.shaped) if (!stillWanted(pod, a)) stale.add(a.dev);
     if (!this.cleanedUp) for (const dev of this.tcEdge.shapedDevices(o)) stale.add(dev);
     for (const dev of [...stale].filter((d) => !planned.has(d)).sort()) {
       const r = await this.tcEdge.removeDevice(dev, o);
       if (r.ok || /Cannot find device/.test(r.error ?? '')) report.tc.removed.push(dev);
       else report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, `removing shaping from ${dev}`, r.error ?? '']));
     }
-    for (const [pod, a] of this.shaped) if (!planned.has(a.dev) || !pods.some((s) => s.pod === pod)) this.shaped.delete(pod);
+    for (const [pod, a] of this.shaped) if (!planned.has(a.dev) || !wanted.has(pod)) this.shaped.delete(pod);
     this.cleanedUp = true;
 
     const results = await this.tcEdge.applyPods(todo, o);
@@ -317,12 +360,12 @@ export class NodeAgent {
   async checkDrift(): Promise<{ repaired: string[]; report?: ApplyReport }> {
     if (!this.ir || !this.inventory) return { repaired: [] };
     const repaired: string[] = [];
-    const [main, own, applied] = await Promise.all([this.listTable('netintent'), this.listTable(NODE_TABLE), this.listings]);
+    const [now, applied] = await Promise.all([this.listTables(), this.listings]);
     // A table that cannot be listed (gone) or lists differently has drifted.
-    if (main === undefined || main !== applied?.main) repaired.push('table inet netintent');
-    if (own === undefined || own !== applied?.own) repaired.push(`table inet ${NODE_TABLE}`);
+    if (now?.main === undefined || now.main !== applied?.main) repaired.push('table inet netintent');
+    if (now?.own === undefined || now.own !== applied?.own) repaired.push(`table inet ${NODE_TABLE}`);
     // Either table changed behind our back: replace both in full.
-    if (repaired.length) this.listings = Promise.resolve(undefined);
+    if (repaired.length) this.tablesKnown = false;
     this.routesKey = undefined;
     this.tcObserved = undefined;
     this.hostIfByPod = new Map();
@@ -342,9 +385,10 @@ export class NodeAgent {
     await applyEgressRoutes({ ...renderEgressRoutes(this.egress, this.activeMap(this.egress)), addresses: [] }, undefined, this.opts);
   }
 
-  /** Stops HAProxy and dnsmasq and the nft session (on shutdown); the table stays, so what it steers to the proxies is refused, never let through. */
+  /** Stops HAProxy and dnsmasq and the nft/tc/ip sessions (on shutdown); the table stays, so what it steers to the proxies is refused, never let through. */
   async stopProxies(): Promise<void> {
     this.nftSession.close();
+    this.tcEdge.close();
     await this.proxies.stop();
   }
 

@@ -64,21 +64,41 @@ async function json<T>(argv: string[], opts: HostOptions): Promise<T[]> {
   }
 }
 
-/** Reads the snapshot with three `ip` calls (five behind a bridge), whatever the number of pods. */
-export async function readNetSnapshot(opts: HostOptions = {}): Promise<NetSnapshot> {
-  const [r4, r6, links] = await Promise.all([
-    json<{ dst: string; dev: string }>(['ip', '-j', '-4', 'route', 'show'], opts),
-    json<{ dst: string; dev: string }>(['ip', '-j', '-6', 'route', 'show'], opts),
+/** The JSON arrays an `ip -j -batch` printed, one line per command (missing ones empty). */
+function batchArrays(stdout: string, commands: number): unknown[][] {
+  const arrays: unknown[][] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      arrays.push(JSON.parse(line) as unknown[]);
+    } catch {
+      arrays.push([]);
+    }
+  }
+  while (arrays.length < commands) arrays.push([]);
+  return arrays;
+}
+
+/**
+ * Reads the snapshot for pod IPs of the given families: one `ip -batch` (routes and bridges),
+ * a second `ip` for the other family's routes when both are asked for, and two more behind a
+ * bridge, whatever the number of pods. On a busy node every process start costs several ms.
+ */
+export async function readNetSnapshot(opts: HostOptions = {}, families: ReadonlySet<4 | 6> = new Set([4, 6])): Promise<NetSnapshot> {
+  const [first, second] = families.has(4) ? [4 as const, families.has(6) ? (6 as const) : undefined] : [6 as const, undefined];
+  const [batch, otherRoutes] = await Promise.all([
     // Only bridges need a closer look; listing every link would cost more with every pod.
-    json<{ ifname: string; linkinfo?: { info_kind?: string } }>(['ip', '-j', '-d', 'link', 'show', 'type', 'bridge'], opts),
+    runTool(['ip', `-${first}`, '-j', '-d', '-batch', '-'], { ...opts, input: 'route show\nlink show type bridge\n' }),
+    second ? json<{ dst: string; dev: string }>(['ip', '-j', `-${second}`, 'route', 'show'], opts) : [],
   ]);
+  const [routes, links] = batchArrays(batch.stdout, 2) as [{ dst: string; dev: string }[], { ifname: string; linkinfo?: { info_kind?: string } }[]];
   // Neighbours and the FDB matter only behind a bridge.
   const bridged = links.some((l) => l.linkinfo?.info_kind === 'bridge');
   const [neighbours, fdb] = bridged
     ? await Promise.all([json<{ dst: string; dev: string; lladdr?: string }>(['ip', '-j', 'neigh', 'show'], opts), json<{ mac: string; ifname: string; master?: string }>(['bridge', '-j', 'fdb', 'show'], opts)])
     : [[], []];
   return {
-    routes: [...r4.map((r) => ({ ...r, family: 4 as const })), ...r6.map((r) => ({ ...r, family: 6 as const }))].filter((r) => r.dev),
+    routes: [...routes.map((r) => ({ ...r, family: first })), ...otherRoutes.map((r) => ({ ...r, family: second! }))].filter((r) => r.dev),
     links: links.map((l) => ({ ifname: l.ifname, ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) })),
     neighbours,
     fdb,

@@ -1,9 +1,11 @@
 /**
- * Edge: applies the tc back end's per-pod commands with `tc -batch -` (one process per
- * pod change), creates/removes the ifb devices, observes what is in place, and falls back
- * to what the kernel has (a short TBF leaf when fq_codel is missing; no netem when sch_netem is).
+ * Edge: applies the tc back end's per-pod commands and creates/removes the ifb devices
+ * through long-lived `tc`/`ip` batch sessions (no process start per pod change), observes
+ * what is in place, and falls back to what the kernel has (a short TBF leaf when fq_codel
+ * is missing; no netem when sch_netem is).
  */
 import { ifbName, needsIfb, podTcCommands, removeTcCommands, ROOT_HANDLE, type LeafKind, type PodShaping } from '../backends/tc/index.js';
+import { iproute2Dialect, ToolSession, type SessionResult } from '../backends/tool-session.js';
 import { runTool, type HostOptions } from './exec.js';
 
 export interface TcObserved {
@@ -29,7 +31,24 @@ export class TcEdge {
   leaf: LeafKind = 'fq_codel';
   netem = true;
 
-  constructor(private readonly host: HostOptions = {}) {}
+  private readonly tc: ToolSession;
+  private readonly ipLinks: ToolSession;
+
+  constructor(private readonly host: HostOptions = {}) {
+    this.tc = new ToolSession(iproute2Dialect('tc', host.netns));
+    this.ipLinks = new ToolSession(iproute2Dialect('ip', host.netns));
+  }
+
+  /** Ends the batch sessions (on shutdown). */
+  close(): void {
+    this.tc.close();
+    this.ipLinks.close();
+  }
+
+  /** Runs tc commands as one batch: a failing one is reported and the rest still run. */
+  private tcBatch(lines: readonly string[]): Promise<Pick<SessionResult, 'ok' | 'stderr'>> {
+    return lines.length ? this.tc.run(lines) : Promise.resolve({ ok: true, stderr: '' });
+  }
 
   async observe(): Promise<TcObserved> {
     const [q, l] = await Promise.all([runTool(['tc', '-j', 'qdisc', 'show'], this.host), runTool(['ip', '-j', 'link', 'show', 'type', 'ifb'], this.host)]);
@@ -47,23 +66,31 @@ export class TcEdge {
     return [...new Set([...o.ourRoots].filter((d) => !o.ifbs.has(d) || !d.startsWith('nib')).concat([...o.ingress].filter((d) => o.ifbs.has(ifbName(d)))))].sort();
   }
 
-  private async ip(args: string[]): Promise<void> {
-    await runTool(['ip', ...args], this.host);
+  /** Link changes whose failure the caller sees from the next observation (an ifb that exists already is fine). */
+  private async links(lines: readonly string[]): Promise<void> {
+    await this.ipLinks.run(lines);
+    // iproute2 caches name → index for the life of a process: a device deleted (and maybe
+    // created again under its name) would be looked up stale. Deletions are rare; start afresh.
+    if (lines.some((l) => l.startsWith('link del '))) this.restartSessions();
+  }
+
+  private restartSessions(): void {
+    this.tc.close();
+    this.ipLinks.close();
   }
 
   async applyPod(s: PodShaping, hostDev: string, o: TcObserved): Promise<TcApplyResult> {
     const missing: string[] = [];
     const ifb = ifbName(hostDev);
     if (needsIfb(s) && !o.ifbs.has(ifb)) {
-      await this.ip(['link', 'add', ifb, 'type', 'ifb']);
-      await this.ip(['link', 'set', ifb, 'up']);
+      await this.links([`link add ${ifb} type ifb`, `link set ${ifb} up`]);
       o.ifbs.add(ifb);
     }
     for (;;) {
       const shaping = this.netem ? s : { ...s, netem: undefined };
       const lines = podTcCommands(shaping, hostDev, this.leaf, { hostRootIsOurs: o.ourRoots.has(hostDev), ifbRootIsOurs: o.ourRoots.has(ifb) });
       if (!needsIfb(shaping) && o.ingress.has(hostDev) && o.ifbs.has(ifb)) lines.push(`qdisc del dev ${hostDev} ingress`);
-      const r = lines.length ? await runTool(['tc', '-batch', '-'], { ...this.host, input: lines.join('\n') + '\n' }) : { ok: true, stderr: '' };
+      const r = await this.tcBatch(lines);
       if (!r.ok && UNKNOWN_KIND.test(r.stderr)) {
         // Which kind is missing: the leaf fallback first, then netem.
         if (this.leaf === 'fq_codel') {
@@ -81,7 +108,7 @@ export class TcEdge {
       }
       await this.refresh(o, hostDev, ifb);
       if (!needsIfb(shaping) && o.ifbs.has(ifb)) {
-        await this.ip(['link', 'del', ifb]);
+        await this.links([`link del ${ifb}`]);
         o.ifbs.delete(ifb);
       }
       return r.ok ? { ok: true, missing } : { ok: false, error: r.stderr.trim().split('\n').slice(-2).join(' '), missing };
@@ -103,20 +130,21 @@ export class TcEdge {
   async removeDevice(hostDev: string, o: TcObserved): Promise<TcApplyResult> {
     const ifb = ifbName(hostDev);
     const lines = removeTcCommands(hostDev, { hostRootIsOurs: o.ourRoots.has(hostDev), ingressIsOurs: o.ingress.has(hostDev) && o.ifbs.has(ifb) });
-    const r = lines.length ? await runTool(['tc', '-batch', '-'], { ...this.host, input: lines.join('\n') + '\n' }) : { ok: true, stderr: '' };
-    if (o.ifbs.has(ifb)) await this.ip(['link', 'del', ifb]);
+    const r = await this.tcBatch(lines);
+    if (o.ifbs.has(ifb)) await this.links([`link del ${ifb}`]);
     o.ourRoots.delete(hostDev);
+    o.ourRoots.delete(ifb);
     o.ingress.delete(hostDev);
     o.ifbs.delete(ifb);
     return r.ok ? { ok: true, missing: [] } : { ok: false, error: r.stderr.trim(), missing: [] };
   }
 
-  private runBatch(items: readonly { s: PodShaping; dev: string }[], o: TcObserved): Promise<{ ok: boolean; stderr: string }> {
+  private runBatch(items: readonly { s: PodShaping; dev: string }[], o: TcObserved): Promise<Pick<SessionResult, 'ok' | 'stderr'>> {
     const lines = items.flatMap(({ s, dev }) => [
       ...podTcCommands(this.netem ? s : { ...s, netem: undefined }, dev, this.leaf, { hostRootIsOurs: o.ourRoots.has(dev), ifbRootIsOurs: o.ourRoots.has(ifbName(dev)) }),
       ...(!needsIfb(s) && o.ingress.has(dev) && o.ifbs.has(ifbName(dev)) ? [`qdisc del dev ${dev} ingress`] : []),
     ]);
-    return lines.length ? runTool(['tc', '-batch', '-'], { ...this.host, input: lines.join('\n') + '\n', timeoutMs: 60_000 }) : Promise.resolve({ ok: true, stderr: '' });
+    return this.tcBatch(lines);
   }
 
   /**
@@ -129,7 +157,7 @@ export class TcEdge {
     if (items.length === 0) return results;
     const newIfbs = [...new Set(items.filter((i) => needsIfb(i.s)).map((i) => ifbName(i.dev)).filter((n) => !o.ifbs.has(n)))];
     if (newIfbs.length) {
-      await runTool(['ip', '-force', '-batch', '-'], { ...this.host, input: newIfbs.flatMap((n) => [`link add ${n} type ifb`, `link set ${n} up`]).join('\n') + '\n' });
+      await this.links(newIfbs.flatMap((n) => [`link add ${n} type ifb`, `link set ${n} up`]));
       for (const n of newIfbs) o.ifbs.add(n);
     }
     let r = await this.runBatch(items, o);
@@ -149,7 +177,7 @@ export class TcEdge {
           o.ourRoots.add(ifb);
           o.ingress.add(dev);
         } else if (o.ifbs.has(ifb)) {
-          await this.ip(['link', 'del', ifb]);
+          await this.links([`link del ${ifb}`]);
           o.ifbs.delete(ifb);
           o.ourRoots.delete(ifb);
           o.ingress.delete(dev);
@@ -158,6 +186,9 @@ export class TcEdge {
       }
       return results;
     }
+    // Pod by pod from what the kernel holds, in fresh processes: a pod's interface may have
+    // been replaced under the same name (see links()).
+    this.restartSessions();
     Object.assign(o, await this.observe());
     for (const { s, dev } of items) results.set(dev, await this.applyPod(s, dev, o));
     return results;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { bigIntToIp, canonicalIp, ipToBigInt, parseCidr } from '../../src/ir/address.js';
 
 describe('address helpers', () => {
@@ -30,6 +31,22 @@ describe('address helpers', () => {
         const c = canonicalIp(ip);
         return c === undefined || c.includes('.') || bigIntToIp(ipToBigInt(c), 6) === c;
       }),
+    );
+  });
+
+  it('parses any CIDR the way ipaddr.js does (the dotted-quad fast path included)', () => {
+    const v4 = fc.tuple(fc.oneof(fc.ipV4(), fc.ipV4Extended()), fc.integer({ min: 0, max: 34 }));
+    const v6 = fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 130 }));
+    fc.assert(
+      fc.property(fc.oneof(v4, v6), ([addr, len]) => {
+        const r = parseCidr(`${addr}/${len}`);
+        const six = addr.includes(':');
+        const valid = six ? ipaddr.IPv6.isValid(addr) && len <= 128 : ipaddr.IPv4.isValidFourPartDecimal(addr) && len <= 32;
+        if (!valid) return !r.ok;
+        const network = (six ? ipaddr.IPv6 : ipaddr.IPv4).networkAddressFromCIDR(`${addr}/${len}`).toString();
+        return r.ok && r.family === (six ? 6 : 4) && r.canonical === `${network}/${len}` && bigIntToIp(r.interval.first, r.family) === network;
+      }),
+      { numRuns: 2000 },
     );
   });
 });
