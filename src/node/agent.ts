@@ -2,9 +2,9 @@
  * The node agent: makes one node match the intents. Order: nftables first (one atomic
  * transaction, so there is never an allow-all window), then the L7 proxies (HAProxy,
  * dnsmasq) when rules need them, then tc, then routes. Remembers what it applied, so a
- * reconcile changes only the difference (set elements when only pods churn, tc for the
- * pods whose figures or interface changed) and a drift check can repair what someone
- * changed behind its back. A failure keeps the last good state.
+ * reconcile changes only the difference (set elements when only pods churn, with or
+ * without L7 rules; tc for the pods whose figures or interface changed) and a drift check
+ * can repair what someone changed behind its back. A failure keeps the last good state.
  */
 import { join } from 'node:path';
 import { diag, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -15,7 +15,7 @@ import { familyOf } from '../ir/address.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
 import { NftSession } from '../backends/nftables/session.js';
 import { renderNodeUpdate, type NodeRulesetState, type NodeUpdate } from '../backends/nftables/index.js';
-import { withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
+import { renderL7ElementUpdate, withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
 import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
 import { runTool, type HostOptions } from './exec.js';
@@ -59,8 +59,8 @@ interface AppliedShaping {
 export class NodeAgent {
   private readonly tcEdge: TcEdge;
   private readonly proxies: NodeL7Proxies;
-  /** The L7 table last applied (undefined: the plain one, and no proxy runs); left alone while it stays the same. */
-  private l7Script: string | undefined;
+  /** The L7 output last applied (undefined: the plain table, and no proxy runs): the next L7 table is diffed against it. */
+  private l7: NodeL7Output | undefined;
   private irKey: string | undefined;
   /** The intents last applied: kept as the same object while they do not change, which lets pod churn take the fast path. */
   private ir: Ir | undefined;
@@ -163,16 +163,18 @@ export class NodeAgent {
 
     // Pure renders first; the kernel is read once (routes, qdiscs) for all of them.
     const irKey = canonicalJson(ir);
-    // The L7 table is always replaced in full: its steering sets follow the pods too.
-    const incremental = this.irKey === irKey && this.l7Script === undefined && this.inventory !== undefined && this.tablesKnown;
+    // Without L7 rules, pod churn is found from the changed pods (NodeRulesetState); the L7 table is diffed below.
+    const incremental = this.irKey === irKey && this.l7 === undefined && this.inventory !== undefined && this.tablesKnown;
     // Unchanged intents: go on with the object applied last, which the nftables state was built from.
     if (this.irKey === irKey) ir = this.ir!;
     let update: { kind: NodeUpdate['kind']; script: string; diagnostics: Diagnostic[]; state?: NodeRulesetState; l7?: NodeL7Output } = incremental
       ? renderNodeUpdate(this.inventory!, inventory, ir, node, this.nftState)
       : { kind: 'full', ...renderMainTable(ir, inventory, node) };
     const l7 = update.l7;
-    // An unchanged L7 table is left alone: a replace would flush the addresses dnsmasq learnt.
-    if (l7 && this.tablesKnown && l7.nftScript === this.l7Script) update = { ...update, kind: 'none' };
+    // The L7 table changes by its elements (or not at all) while the proxies keep their
+    // configurations: a replace would flush the addresses dnsmasq learnt.
+    const l7Elements = l7 && this.l7 && this.tablesKnown ? renderL7ElementUpdate(this.l7, l7) : undefined;
+    if (l7Elements) update = { ...update, ...l7Elements };
     const tc = renderTcPlan(ir, inventory, node);
     const egress = renderEgressPlan(ir, inventory, node);
     report.diagnostics.push(...update.diagnostics, ...tc.diagnostics, ...egress.diagnostics);
@@ -233,11 +235,11 @@ export class NodeAgent {
       // only once a table without steering to them is in force.
       if (l7) {
         if (update.kind === 'full') report.proxies = await this.applyProxies(l7, report);
-      } else if (this.l7Script !== undefined) {
+      } else if (this.l7 !== undefined) {
         await this.proxies.stop();
         report.proxies = 'stopped';
       }
-      this.l7Script = l7?.nftScript;
+      this.l7 = l7;
       lap('proxies');
 
       // 3. tc: only pods whose figures or interface changed; a vanished pod is skipped.
@@ -394,7 +396,7 @@ export class NodeAgent {
 
   /** Whether HAProxy or dnsmasq run for this agent (a one-shot apply then has to stay). */
   get runsProxies(): boolean {
-    return this.l7Script !== undefined;
+    return this.l7 !== undefined;
   }
 
   get egressPlan(): EgressPlan | undefined {

@@ -29,6 +29,54 @@ export interface LabPodSpec {
   run?: string[];
 }
 
+// The cluster the L7 tests share: the Star Wars demo's HTTP rules, a DNS rule and FQDN
+// egress, an authoritative DNS pod, and external hosts the FQDN names resolve to.
+export const DEATHSTAR = '10.123.1.1';
+export const DNS_POD = '10.123.2.1';
+export const REMOTE = '10.123.200.2'; // my-remote-service.com
+export const EVIL = '10.123.200.3'; // evil.com
+export const FOOBAR = '10.123.200.4'; // api.foobar.com
+
+export const LAB_INTENTS = `
+group deathstar { pods org = empire, class = deathstar in namespace starwars }
+group empire { pods org = empire in namespace starwars }
+group tie { pods class = tiefighter in namespace starwars }
+group monitor { pods app = monitor in namespace starwars }
+group kube-dns { pods k8s-app = kube-dns in namespace kube-system }
+group test-app { pods app = test-app in namespace default }
+group remote-service { fqdn my-remote-service.com }
+group foobar { fqdn "*foobar.com" }
+
+policy deathstar-landing {
+  allow empire -> deathstar on tcp/80 http { POST "/v1/request-landing" }
+  allow tie -> deathstar on tcp/8080 http { GET "/status" }
+  allow monitor -> deathstar on tcp/80
+  deny any -> deathstar
+}
+
+policy test-app-egress {
+  allow test-app -> kube-dns on udp/53, tcp/53 dns { name "my-remote-service.com" pattern "*foobar.com" }
+  allow test-app -> remote-service or foobar on tcp/443
+  deny test-app -> any
+}
+`;
+
+export const LAB_PODS: LabPodSpec[] = [
+  { namespace: 'starwars', name: 'deathstar', ip: DEATHSTAR, labels: { org: 'empire', class: 'deathstar' }, serve: ['http=80,8080'] },
+  { namespace: 'starwars', name: 'tiefighter', ip: '10.123.1.2', labels: { org: 'empire', class: 'tiefighter' } },
+  { namespace: 'starwars', name: 'xwing', ip: '10.123.1.3', labels: { org: 'alliance', class: 'xwing' } },
+  { namespace: 'starwars', name: 'monitor', ip: '10.123.1.4', labels: { app: 'monitor' } },
+  {
+    namespace: 'kube-system',
+    name: 'dns',
+    ip: DNS_POD,
+    labels: { 'k8s-app': 'kube-dns' },
+    // The authoritative test DNS server: local records only, no upstream.
+    run: ['dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--pid-file', '--user=root', '--port=53', `--listen-address=${DNS_POD}`, '--bind-interfaces', `--address=/my-remote-service.com/${REMOTE}`, `--address=/evil.com/${EVIL}`, `--host-record=api.foobar.com,${FOOBAR}`, `--host-record=sub.my-remote-service.com,${EVIL}`],
+  },
+  { namespace: 'default', name: 'test-app', ip: '10.123.3.1', labels: { app: 'test-app' } },
+];
+
 type Reply = Record<string, unknown>;
 
 function ipBatch(commands: string[], netns?: string): void {

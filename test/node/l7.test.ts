@@ -1,16 +1,19 @@
 /**
  * Node lab, the agent with L7 rules: `NodeAgent.apply` runs HAProxy behind the L7 table,
- * and a re-apply without the HTTP rule stops routing through it. Needs root, nft, haproxy.
+ * a re-apply without the HTTP rule stops routing through it, and pod churn under DNS and
+ * FQDN rules changes the L7 table by its elements, keeping what dnsmasq learnt. Needs root,
+ * nft, haproxy, dnsmasq.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeAgent } from '../../src/node/index.js';
 import { compileTexts } from '../../src/sources/index.js';
 import type { Ir } from '../../src/ir/types.js';
+import { fqdnSetName } from '../../src/backends/l7/index.js';
 import { requireTools } from '../lab/netns.js';
-import { L7Lab, NODE_IP, type LabPodSpec } from '../l7/lab.js';
+import { DEATHSTAR, DNS_POD, EVIL, FOOBAR, L7Lab, LAB_INTENTS, LAB_PODS, NODE_IP, REMOTE, type LabPodSpec } from '../l7/lab.js';
 
-const DEATHSTAR = '10.123.1.1';
 const TIEFIGHTER = '10.123.1.2';
 const PODS: LabPodSpec[] = [
   { namespace: 'starwars', name: 'deathstar', ip: DEATHSTAR, labels: { org: 'empire', class: 'deathstar' }, serve: ['http=80'] },
@@ -20,8 +23,8 @@ const HTTP_INTENTS = readFileSync(new URL('../../examples/08-l7-http/dsl/http.in
 // The same policy with the HTTP clause dropped: empire may use port 80 at L4.
 const L4_INTENTS = HTTP_INTENTS.replace(/ http \{[^}]*\}/, '');
 
-function compile(text: string): Ir {
-  const { ir, diagnostics } = compileTexts([{ path: 'http.intent', text }]);
+function compile(text: string, path = 'http.intent'): Ir {
+  const { ir, diagnostics } = compileTexts([{ path, text }]);
   expect(diagnostics).toEqual([]);
   return ir!;
 }
@@ -62,5 +65,50 @@ describe('node lab: the agent runs the L7 proxies', () => {
     expect(agent!.runsProxies).toBe(false);
     expect(lab!.nft(['list', 'table', 'inet', 'netintent'])).not.toContain('l7_steer');
     expect(await lab!.http('starwars/tiefighter', DEATHSTAR, 80, 'GET', '/v1/request-landing')).toEqual({ status: 200, body: `ok GET /v1/request-landing from ${TIEFIGHTER}` });
+  });
+});
+
+describe('node lab: pod churn under DNS and FQDN rules', () => {
+  const NEW_POD: LabPodSpec = { namespace: 'default', name: 'test-app-2', ip: '10.123.3.2', labels: { app: 'test-app' } };
+  let lab: L7Lab | undefined;
+  let agent: NodeAgent | undefined;
+
+  beforeAll(async () => {
+    requireTools({ nft: 'nftables', ip: 'iproute2', tc: 'iproute2', haproxy: 'haproxy', dnsmasq: 'dnsmasq-base' });
+    // The new pod is wired from the start, as its CNI ADD would have it; the inventory gains it later.
+    lab = await L7Lab.create([...LAB_PODS, NEW_POD], [REMOTE, EVIL, FOOBAR], ['tcp=443']);
+    agent = new NodeAgent({ node: 'lab-node', netns: lab.nodeNs, stateDir: lab.dir });
+  });
+  afterAll(async () => {
+    await agent?.stopProxies();
+    await lab?.destroy();
+  });
+
+  it('a new pod: the L7 table changes by its elements, the FQDN address learnt before stays, the pod is steered, the proxies are not reloaded', async () => {
+    const ir = compile(LAB_INTENTS, 'lab.intent');
+    const withPod = lab!.inventory();
+    const withoutPod = { ...withPod, pods: withPod.pods.filter((p) => p.name !== NEW_POD.name) };
+    expect(await agent!.apply(ir, withoutPod)).toMatchObject({ ok: true, nft: 'full', proxies: 'applied' });
+    for (let i = 0; i < 50 && (await lab!.dns('kube-system/dns', DNS_POD, 'evil.com')).rcode !== 0; i++) await sleep(100);
+    const set = fqdnSetName('*foobar.com', 4);
+    const learnt = new RegExp(`${FOOBAR.replace(/\./g, '\\.')} expires`);
+    expect((await lab!.dns('default/test-app', DNS_POD, 'api.foobar.com')).addresses).toEqual([FOOBAR]);
+    expect(lab!.nft(['list', 'set', 'inet', 'netintent', set])).toMatch(learnt);
+    // Not in the inventory yet: its DNS goes straight to the server, which knows evil.com.
+    expect(await lab!.dns('default/test-app-2', DNS_POD, 'evil.com')).toEqual({ rcode: 0, addresses: [EVIL] });
+
+    const r = await agent!.apply(ir, withPod);
+    expect(r, JSON.stringify(r.diagnostics)).toMatchObject({ ok: true, nft: 'elements', proxies: 'none' });
+    expect(lab!.nft(['list', 'set', 'inet', 'netintent', set])).toMatch(learnt);
+    // The new pod reaches the address another pod resolved, and nothing its rules do not allow.
+    expect((await lab!.tcp('default/test-app-2', FOOBAR, 443, 2000)).outcome).toBe('allow');
+    expect((await lab!.tcp('default/test-app-2', EVIL, 443, 700)).outcome).toBe('deny');
+    // Its DNS now goes to the node's dnsmasq, which refuses names the DNS rule does not allow.
+    expect(await lab!.dns('default/test-app-2', DNS_POD, 'evil.com')).toEqual({ rcode: 5, addresses: [] });
+
+    // The pod gone again: elements as well, and the kernel holds what the agent applied.
+    expect(await agent!.apply(ir, withoutPod)).toMatchObject({ ok: true, nft: 'elements', proxies: 'none' });
+    expect(lab!.nft(['list', 'set', 'inet', 'netintent', set])).toMatch(learnt);
+    expect((await agent!.checkDrift()).repaired).toEqual([]);
   });
 });

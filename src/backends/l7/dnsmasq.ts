@@ -67,7 +67,8 @@ function renderInstance(ir: Ir, plan: L7Plan, inst: DnsInstance, diagnostics: Di
   const ruleName = ruleId.replace(/^rule:/, '');
   const span = spanOfSource(ir.sources[ruleId]?.[0]);
   const lines = [
-    `# netintent dnsmasq ${inst.name} on node ${plan.node}: DNS of ${inst.sources.join(' ')} under rule ${ruleName}. Generated, do not edit.`,
+    // Which pods are steered here is the nft set's business: naming them would make pod churn restart dnsmasq.
+    `# netintent dnsmasq ${inst.name} on node ${plan.node}: DNS of the pods steered here under rule ${ruleName}. Generated, do not edit.`,
     `port=${inst.proxyPort}`,
     `listen-address=${plan.nodeIp}`,
     'bind-interfaces',

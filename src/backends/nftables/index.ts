@@ -10,7 +10,7 @@ import { nodeHeader, renderScript, type NftRuleset } from './model.js';
 
 export { nodeHeader, renderScript, type NftRuleset, type NftSet, type NftChain } from './model.js';
 
-export { renderNodeUpdate, type NodeUpdate } from './update.js';
+export { diffSetElements, renderElementChanges, renderNodeUpdate, type NodeUpdate } from './update.js';
 export { NodeRulesetState, type ElementChange } from './incremental.js';
 export type { NodeRulesetOptions } from './build.js';
 

@@ -2,7 +2,8 @@
  * Incremental updates: when only pods churn (same IR, same chains), the change is a set of
  * element additions and deletions in one transaction; anything else is a full replace.
  * The fast path (NodeRulesetState.podChurn) finds them from the changed pods alone; a full
- * rebuild and a diff of every set is the fallback, and both give the same update.
+ * rebuild and a diff of every set is the fallback, and both give the same update. The L7
+ * back end diffs its table the same way (diffSetElements).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Ir } from '../../ir/types.js';
@@ -22,8 +23,9 @@ export interface NodeUpdate {
   state: NodeRulesetState;
 }
 
+/** Everything of a model but its set elements. */
 function shape(ruleset: NftRuleset): string {
-  const sets = sortedSets(ruleset).map((s) => JSON.stringify([s.name, s.kind, s.type, s.interval, s.comment]));
+  const sets = sortedSets(ruleset).map((s) => JSON.stringify([s.name, s.kind, s.type, s.interval, s.timeout ?? '', s.comment]));
   const chains = sortedChains(ruleset).map((c) => JSON.stringify([c.name, c.hook ?? '', c.rules]));
   return [...sets, ...chains].join('\n');
 }
@@ -33,13 +35,38 @@ function elementKey(set: NftSet, element: string): string {
   return set.kind === 'map' ? element.slice(0, element.indexOf(' : ')) : element;
 }
 
-/** One transaction: every deletion first, so a map element whose verdict changes is deleted and re-added. */
-function elementUpdate(nodeName: string, changes: readonly ElementChange[], state: NodeRulesetState): NodeUpdate {
+/**
+ * The changes as one transaction ('' when there are none): every deletion first, so a map
+ * element whose verdict changes is deleted and re-added.
+ */
+export function renderElementChanges(nodeName: string, changes: readonly ElementChange[]): string {
   const deletes = changes.filter((c) => c.removed.length).map((c) => `delete element ${FAMILY} ${TABLE} ${c.set.name} { ${c.removed.map((e) => elementKey(c.set, e)).join(', ')} }`);
   const adds = changes.filter((c) => c.added.length).map((c) => `add element ${FAMILY} ${TABLE} ${c.set.name} { ${c.added.join(', ')} }`);
-  const result = { diagnostics: state.diagnostics, ruleset: state.ruleset, state };
-  if (deletes.length + adds.length === 0) return { kind: 'none', script: '', ...result };
-  return { kind: 'elements', script: [`#!/usr/sbin/nft -f`, `# netintent element update for node ${nodeName}`, ...deletes, ...adds, ''].join('\n'), ...result };
+  if (deletes.length + adds.length === 0) return '';
+  return [`#!/usr/sbin/nft -f`, `# netintent element update for node ${nodeName}`, ...deletes, ...adds, ''].join('\n');
+}
+
+/**
+ * The element changes that take model `prev` to model `next`; undefined when they differ in
+ * more than set elements (a set's type, flags or comment, a chain), i.e. need a replace.
+ */
+export function diffSetElements(prev: NftRuleset, next: NftRuleset): ElementChange[] | undefined {
+  if (shape(prev) !== shape(next)) return undefined;
+  const changes: ElementChange[] = [];
+  for (const set of sortedSets(next)) {
+    const old = prev.sets.get(set.name)!.elements;
+    const before = new Set(old);
+    const after = new Set(set.elements);
+    const removed = old.filter((e) => !after.has(e));
+    const added = set.elements.filter((e) => !before.has(e));
+    if (removed.length + added.length > 0) changes.push({ set, removed, added });
+  }
+  return changes;
+}
+
+function elementUpdate(nodeName: string, changes: readonly ElementChange[], state: NodeRulesetState): NodeUpdate {
+  const script = renderElementChanges(nodeName, changes);
+  return { kind: script ? 'elements' : 'none', script, diagnostics: state.diagnostics, ruleset: state.ruleset, state };
 }
 
 /**
@@ -56,16 +83,7 @@ export function renderNodeUpdate(prevInventory: Inventory, nextInventory: Invent
 
   const prev = applied?.ruleset ?? new NodeRulesetBuilder(ir, prevInventory, nodeName).build().ruleset;
   const state = NodeRulesetState.build(ir, nextInventory, nodeName);
-  const next = state.ruleset;
-  if (shape(prev) !== shape(next)) return { kind: 'full', script: renderScript(next, nodeHeader(nodeName)), diagnostics: state.diagnostics, ruleset: next, state };
-  const changes: ElementChange[] = [];
-  for (const set of sortedSets(next)) {
-    const old = prev.sets.get(set.name)!.elements;
-    const before = new Set(old);
-    const after = new Set(set.elements);
-    const removed = old.filter((e) => !after.has(e));
-    const added = set.elements.filter((e) => !before.has(e));
-    if (removed.length + added.length > 0) changes.push({ set, removed, added });
-  }
+  const changes = diffSetElements(prev, state.ruleset);
+  if (!changes) return { kind: 'full', script: renderScript(state.ruleset, nodeHeader(nodeName)), diagnostics: state.diagnostics, ruleset: state.ruleset, state };
   return elementUpdate(nodeName, changes, state);
 }
