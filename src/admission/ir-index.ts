@@ -42,8 +42,9 @@ export interface AdmissionIndex {
   workloadPools: Map<string, IrPool>;
   /** Ranges of workload pools per family, sorted by first address (pools never overlap). */
   workloadRanges: { 4: (NumericRange & { pool: IrPool })[]; 6: (NumericRange & { pool: IrPool })[] };
-  /** Rate limits and egress gateways with their pod groups as ids. */
-  rateLimits: { limit: IrRateLimit; groups: string[] }[];
+  /** Rate limits by the id of each pod group they name (a mutate looks up only the pod's groups). */
+  rateLimitsByGroup: Map<string, IrRateLimit[]>;
+  /** Egress gateways with their pod groups as ids. */
   egressGateways: { gateway: IrEgressGateway; groups: string[] }[];
   rangesOf: Map<string, NumericRange[]>;
 }
@@ -73,7 +74,7 @@ export function indexIr(ir: Ir): AdmissionIndex {
     membersByLabel: new Map(),
     unkeyedMembers: [],
     parentGroups: new Map(),
-    rateLimits: [],
+    rateLimitsByGroup: new Map(),
     egressGateways: [],
     // Workload pools may name their tenant too, but only their workload draws from them.
     tenantPools: new Map(ir.tenants.map((t) => [t.id, ir.pools.filter((p) => !p.workload && isTenantPool(p, t))])),
@@ -84,7 +85,13 @@ export function indexIr(ir: Ir): AdmissionIndex {
   const groupIds = new Set(ir.groups.map((g) => g.id));
   // References may carry the group id or its bare name.
   const groupId = (ref: string): string => (groupIds.has(ref) ? ref : `group:${ref}`);
-  index.rateLimits = ir.rateLimits.map((limit) => ({ limit, groups: limit.pods.map(groupId) }));
+  for (const limit of ir.rateLimits) {
+    for (const group of new Set(limit.pods.map(groupId))) {
+      const limits = index.rateLimitsByGroup.get(group);
+      if (limits) limits.push(limit);
+      else index.rateLimitsByGroup.set(group, [limit]);
+    }
+  }
   index.egressGateways = ir.egressGateways.map((gateway) => ({ gateway, groups: gateway.pods.map(groupId) }));
   for (const group of ir.groups) {
     for (const member of group.members) {

@@ -29,12 +29,14 @@ export interface PodMutation {
   changed: string[];
 }
 
+/** The lowest rate any limit on one of the pod's groups sets in `direction` (limits combine by the strictest). */
 function strictestRate(index: AdmissionIndex, groups: Set<string>, direction: 'ingressBps' | 'egressBps'): number | undefined {
   let rate: number | undefined;
-  for (const { limit, groups: limitGroups } of index.rateLimits) {
-    const bps = limit[direction];
-    if (bps === undefined || !limitGroups.some((g) => groups.has(g))) continue;
-    rate = rate === undefined ? bps : Math.min(rate, bps);
+  for (const group of groups) {
+    for (const limit of index.rateLimitsByGroup.get(group) ?? []) {
+      const bps = limit[direction];
+      if (bps !== undefined) rate = rate === undefined ? bps : Math.min(rate, bps);
+    }
   }
   return rate;
 }
