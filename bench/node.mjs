@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { NodeAgent } from '../dist/src/node/index.js';
 import { IR_VERSION } from '../dist/src/ir/types.js';
+import { LEAF_LATENCY_MS } from '../dist/src/backends/tc/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -138,12 +139,22 @@ function pingP50(ns, host, count) {
   }
   return median([...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])));
 }
+// The ping's p50 while an upload saturates the limit, and what that upload achieved (a load
+// that did not run would make any queue look short).
 async function pingUnderLoad(ns, host, port) {
-  const load = spawn('ip', ['netns', 'exec', ns, 'iperf3', '-c', host, '-p', String(port), '-t', '5'], { stdio: 'ignore' });
+  const load = spawn('ip', ['netns', 'exec', ns, 'iperf3', '-c', host, '-p', String(port), '-t', '5', '-J'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let report = '';
+  load.stdout.on('data', (d) => (report += d));
   await new Promise((r) => setTimeout(r, 1200));
   const p50 = pingP50(ns, host, 12);
   await new Promise((r) => (load.exitCode !== null ? r() : load.once('exit', r)));
-  return p50;
+  let loadBps = 0;
+  try {
+    loadBps = JSON.parse(report).end.sum_received.bits_per_second;
+  } catch {
+    // no report: the load did not run (loadBps 0 says so)
+  }
+  return { p50, loadBps };
 }
 function refPlugin(command, nodeNs, podNs, bw) {
   const conf = { cniVersion: '1.0.0', name: 'bench', type: 'bandwidth', runtimeConfig: { bandwidth: bw }, prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'h0' }, { name: 'eth0', sandbox: `/var/run/netns/${podNs}` }], ips: [{ address: '10.127.1.10/32', interface: 1 }] } };
@@ -182,7 +193,8 @@ async function accuracyBench() {
     }
     await setup();
     try {
-      rows.push({ who, rate, proto: 'ping', dir: 'egress', rtt: await pingUnderLoad(pod, '10.127.200.2', 5201) });
+      const { p50, loadBps } = await pingUnderLoad(pod, '10.127.200.2', 5201);
+      rows.push({ who, rate, proto: 'ping', dir: 'egress', rtt: p50, loadBps });
     } finally {
       await teardown();
     }
@@ -237,7 +249,7 @@ try {
   const failover = TRAFFIC ? failoverBench() : { ms: undefined, passed: false };
   if (failover.ms !== undefined) console.log(`egress gateway failover: ${failover.ms} ms (test ${failover.passed ? 'passed' : 'FAILED'})`);
   const rows = TRAFFIC ? await accuracyBench() : [];
-  for (const r of rows) console.log(r.proto === 'ping' ? `${r.who} ${fmt(r.rate)} Mbit/s: ping p50 under load ${r.rtt} ms` : `${r.who} ${r.proto} ${r.dir} ${fmt(r.rate)} Mbit/s: first ${fmt(r.first)} steady ${fmt(r.steady)}`);
+  for (const r of rows) console.log(r.proto === 'ping' ? `${r.who} ${fmt(r.rate)} Mbit/s: ping p50 under load ${r.rtt} ms (upload meanwhile ${fmt(r.loadBps)} Mbit/s)` : `${r.who} ${r.proto} ${r.dir} ${fmt(r.rate)} Mbit/s: first ${fmt(r.first)} steady ${fmt(r.steady)}`);
   if (args.includes('--write')) {
     const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
     // Payload → frames on the wire (what the shapers count): 1448 of 1514 bytes for TCP, 1400 of 1442 for UDP.
@@ -246,7 +258,7 @@ try {
     const table = rows
       .filter((r) => r.proto !== 'ping')
       .map((r) => `| ${r.who} | ${fmt(r.rate)} | ${r.proto} | ${r.dir === 'egress' ? 'from pod' : 'to pod'} | ${fmt(r.first)} | ${err(r, r.first)} | ${fmt(r.steady)} | ${err(r, r.steady)} |`);
-    const pings = rows.filter((r) => r.proto === 'ping').map((r) => `| ${r.who} | ${fmt(r.rate)} | ${r.rtt.toFixed(2)} |`);
+    const pings = rows.filter((r) => r.proto === 'ping').map((r) => `| ${r.who} | ${fmt(r.rate)} | ${fmt(r.loadBps)} | ${r.rtt.toFixed(2)} |`);
     writeFileSync(
       new URL('./RESULTS-node.md', import.meta.url),
       [
@@ -272,7 +284,7 @@ try {
         'Goodput in Mbit/s as iperf3 reports it; "error on the wire" converts it to frames (what the shapers count:',
         '1514-byte frames carry 1448 bytes of TCP payload, 1442-byte frames 1400 bytes of UDP) and compares with the limit.',
         'UDP is offered at twice the limit. 0.00 / NaN: iperf3 received no data in the runs (the shaper passed nothing).',
-        'The kernel here has no fq_codel or netem (the agent falls back to a TBF leaf holding at most 10 ms and reports the missing netem).',
+        'The kernel here has no fq_codel or netem (the agent falls back to a TBF leaf holding at most ${LEAF_LATENCY_MS} ms and reports the missing netem).',
         '',
         '| shaper | limit | proto | direction | first second (goodput) | error on the wire | steady (goodput) | error on the wire |',
         '|---|---|---|---|---|---|---|---|',
@@ -280,8 +292,8 @@ try {
         '',
         '## Ping RTT p50 from the pod under a saturating TCP upload',
         '',
-        '| shaper | rate | RTT p50 (ms) |',
-        '|---|---|---|',
+        '| shaper | rate | upload meanwhile (Mbit/s, goodput) | RTT p50 (ms) |',
+        '|---|---|---|---|',
         ...pings,
         '',
       ].join('\n'),

@@ -10,6 +10,7 @@ import { bigIntToIp, canonicalIp, parseCidr, intervalContains, type Interval } f
 import type * as I from '../ir/types.js';
 import { ANY_GROUP_ID, IR_VERSION } from '../ir/types.js';
 import { canonicalJson, shortHash } from '../ir/canonical.js';
+import { icmpTypeReachesRules } from '../ir/icmp.js';
 
 export interface Declared<T> {
   decl: T;
@@ -219,6 +220,7 @@ export class Lowering {
         else port[field] = lit.value;
       }
       if (p.icmpCode && !p.icmpType) this.diagnostics.push(diag('NI4001', p.icmpCode.span, [p.icmpCode.value, 'an ICMP code needs an ICMP type']));
+      if (isIcmp && port.icmpType !== undefined && !icmpTypeReachesRules(p.protocol as 'icmp' | 'icmpv6', port.icmpType)) this.diagnostics.push(diag('NI4012', p.icmpType!.span, [p.protocol, port.icmpType]));
       out.push(port);
     }
     return sortUnique(out, comparePorts);

@@ -67,6 +67,7 @@ export const messages = {
   NI4009: { severity: 'error', text: 'Invalid {0} "{1}".', help: '{2}' },
   NI4010: { severity: 'warning', text: 'Rule "{0}" is enforced at L4 only: its Kafka clause is not checked by the node backend.', help: 'Remove `l4-only` once a Kafka-aware backend is used, or drop the clause.' },
   NI4011: { severity: 'error', text: 'Rate {0} exceeds the cap {1} of tenant "{2}".', help: 'Lower the rate or raise the tenant cap.' },
+  NI4012: { severity: 'warning', text: '{0} type {1} never opens a connection: replies and errors of allowed connections pass as related, any other is dropped as invalid, so this never matches.', help: 'Match the request instead (icmp type 8, icmpv6 type 128 for ping), or leave the type out.' },
 
   // NI5xxx: backend enforceability
   NI5001: { severity: 'error', text: 'Target "{0}" cannot enforce {1} of rule "{2}".', help: '{3}' },

@@ -6,6 +6,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { ANY_GROUP_ID, type Ir, type IrAction, type IrMember, type IrNamespaceScope, type IrNetpolPeer, type IrNetworkPolicy, type IrPort, type IrRule, type IrTier } from '../ir/types.js';
+import { icmpTypeReachesRules } from '../ir/icmp.js';
 import { matchesSelector, tenantOwnsNamespace } from '../ir/selector.js';
 import type { Inventory, InventoryNamespace, InventoryPod } from '../inventory/index.js';
 
@@ -268,6 +269,14 @@ export function evaluate(ir: Ir, inventory: Inventory, conn: Connection): Evalua
   if (dstNode && dstNode.addresses.some((a) => sameIp(a, conn.src))) {
     const d: Decision = { verdict: 'allow', by: 'node', id: `node:${dstNode.name}` };
     ctx.chain.push({ tier: 'node', id: d.id, action: 'allow', note: 'traffic from the pod\'s own node is always allowed' });
+    return finish(d, d);
+  }
+
+  // Rules decide new connections; an ICMP message that cannot open one is a reply or an
+  // error, admitted only as part of an allowed connection, never on its own.
+  if ((conn.protocol === 'icmp' || conn.protocol === 'icmpv6') && conn.icmpType !== undefined && !icmpTypeReachesRules(conn.protocol, conn.icmpType)) {
+    const d: Decision = { verdict: 'deny', by: 'default', id: 'conntrack:invalid' };
+    ctx.chain.push({ tier: 'default', id: d.id, action: 'deny', note: `${conn.protocol} type ${conn.icmpType} never opens a connection: only replies and errors of an allowed one pass` });
     return finish(d, d);
   }
 

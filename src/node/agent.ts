@@ -16,7 +16,7 @@ import { applyNftScript } from '../backends/nftables/apply.js';
 import { NftSession } from '../backends/nftables/session.js';
 import { renderNodeUpdate, type NodeRulesetState, type NodeUpdate } from '../backends/nftables/index.js';
 import { renderL7ElementUpdate, withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
-import { renderTcPlan, type PodShaping } from '../backends/tc/index.js';
+import { LEAF_LATENCY_MS, renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
 import { runTool, type HostOptions } from './exec.js';
 import { listLinks, readNetSnapshot, resolveHostInterfaces } from './interfaces.js';
@@ -306,7 +306,7 @@ export class NodeAgent {
     const anyFailed = todo.some(({ dev }) => !results.get(dev)!.ok);
     const links = anyFailed ? await listLinks(this.opts) : new Set<string>();
     const missing = new Set(todo.flatMap(({ dev }) => results.get(dev)!.missing));
-    for (const k of [...missing].sort()) report.diagnostics.push(diag('NI8204', undefined, [this.opts.node, k, k === 'netem' ? 'latency, jitter and loss are not applied' : 'a TBF holding at most 10 ms is the leaf queue instead']));
+    for (const k of [...missing].sort()) report.diagnostics.push(diag('NI8204', undefined, [this.opts.node, k, k === 'netem' ? 'latency, jitter and loss are not applied' : `a TBF holding at most ${LEAF_LATENCY_MS} ms is the leaf queue instead`]));
     for (const { s, dev } of todo) {
       const r = results.get(dev)!;
       if (r.ok) {

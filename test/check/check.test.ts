@@ -102,6 +102,14 @@ describe('check: rules', () => {
     ]);
   });
 
+  it('warns about ICMP types that never open a connection (replies, errors), not about requests or neighbour discovery', () => {
+    expect(diagnosticsOf('policy p {\n  allow any -> any on icmp type 0, icmp type 3 code 1, icmp type 8, icmpv6 type 129, icmpv6 type 128, icmpv6 type 135\n}\n')).toEqual([
+      expect.stringMatching(/^NI4012 f0.intent:2:33 icmp type 0 never opens a connection: .* so this never matches\./),
+      expect.stringMatching(/^NI4012 f0.intent:2:\d+ icmp type 3 never opens a connection/),
+      expect.stringMatching(/^NI4012 f0.intent:2:\d+ icmpv6 type 129 never opens a connection/),
+    ]);
+  });
+
   it('L7 clauses need TCP; regexes are checked', () => {
     expect(diagnosticsOf('policy p {\n  allow any -> any on udp/80 http { GET "/(" }\n}\n')).toEqual([
       expect.stringMatching(/^NI4002 f0.intent:2:\d+ L7 HTTP rules need TCP, but this rule allows udp\./),

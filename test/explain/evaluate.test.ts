@@ -67,7 +67,20 @@ describe('evaluate: details', () => {
     const ir = emptyIr();
     ir.rules.push(rule({ policy: 'p', action: 'reject', from: ['group:any'], to: ['group:any'], ports: [{ protocol: 'icmp', icmpType: 8 }] }));
     expect(evaluate(ir, inv, { src: ya, dst: xa, protocol: 'icmp', icmpType: 8, icmpCode: 0 }).verdict).toBe('reject');
-    expect(evaluate(ir, inv, { src: ya, dst: xa, protocol: 'icmp', icmpType: 0, icmpCode: 0 }).verdict).toBe('allow');
+    expect(evaluate(ir, inv, { src: ya, dst: xa, protocol: 'icmp', icmpType: 13, icmpCode: 0 }).verdict).toBe('allow');
+  });
+
+  it('drops ICMP messages that cannot open a connection, as connection tracking does, whatever the rules', () => {
+    const ir = emptyIr();
+    ir.rules.push(rule({ policy: 'p', action: 'allow', from: ['group:any'], to: ['group:any'], ports: [{ protocol: 'icmp', icmpType: 0 }] }));
+    const reply = evaluate(ir, inv, { src: ya, dst: xa, protocol: 'icmp', icmpType: 0, icmpCode: 0 });
+    expect(reply).toMatchObject({ verdict: 'deny', egress: { by: 'default', id: 'conntrack:invalid' } });
+    expect(reply.chain[0]!.note).toMatch(/never opens a connection/);
+    expect(evaluate(ir, inv, { src: ya, dst: xa, protocol: 'icmp', icmpType: 3, icmpCode: 1 }).verdict).toBe('deny');
+    // Neighbour discovery is not tracked: rules see it (here: nothing matches, allowed).
+    expect(evaluate(ir, inv, { src: ya, dst: xa, protocol: 'icmpv6', icmpType: 135 }).verdict).toBe('allow');
+    // The pod's own node is let in before any of this.
+    expect(evaluate(ir, inv, { src: '10.123.0.1', dst: xa, protocol: 'icmp', icmpType: 0 }).verdict).toBe('allow');
   });
 
   it('always lets the pod\'s own node in', () => {

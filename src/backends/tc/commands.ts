@@ -24,7 +24,7 @@ const UNSHAPED_BPS = 10_000_000_000;
 export type LeafKind = 'fq_codel' | 'tbf';
 
 /** Longest a TBF leaf queues a packet: what a ping waits behind a saturating flow. */
-const LEAF_LATENCY_MS = 3;
+export const LEAF_LATENCY_MS = 3;
 
 /**
  * Bucket size: a few milliseconds of traffic, never less than two full frames. Computed
