@@ -2,9 +2,11 @@
  * Edge module: one long-lived batch process of a host tool (`nft -i`, `tc -force -batch -`,
  * `ip -force -batch -`) that runs transactions written to its stdin, one after another.
  * Starting a process costs several ms on a busy node, more than the kernel work of a pod
- * update; a session pays it once. The commands carried print nothing on stdout, so after
- * each transaction the session writes a command that always fails and names a unique
- * token: that error on stderr marks the end of the transaction's own output.
+ * update; a session pays it once. After each transaction the session writes a command that
+ * always fails and names a unique token: that error on stderr marks the end of the
+ * transaction's own errors. Commands that print (dumps with `-j`, one line each) are counted:
+ * the transaction ends once the marker is in and every command that did not fail has printed
+ * its line (stdout and stderr are separate pipes, so either may arrive first).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
@@ -16,6 +18,8 @@ export interface SessionDialect {
   markerAt(stderr: string, token: string): number;
   /** Whether a transaction's own stderr reports a failure (warnings are not). */
   failed(own: string): boolean;
+  /** How many of a transaction's commands failed, from its own stderr. */
+  failures(own: string): number;
 }
 
 export interface SessionResult {
@@ -28,8 +32,9 @@ export interface SessionResult {
 export class ToolSession {
   private child: ChildProcessWithoutNullStreams | undefined;
   private stderr = '';
+  private stdout = '';
   private sequence = 0;
-  private waiting: { token: string; done: (r: SessionResult) => void; timer: NodeJS.Timeout } | undefined;
+  private waiting: { token: string; printing: number; done: (r: SessionResult) => void; timer: NodeJS.Timeout } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -42,7 +47,11 @@ export class ToolSession {
     const [command, ...args] = this.dialect.argv;
     const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.stderr = '';
-    child.stdout.resume(); // nothing is expected there; keep the pipe drained anyway
+    this.stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      this.stdout += d;
+      this.settle();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       this.stderr += d;
       this.settle();
@@ -76,6 +85,7 @@ export class ToolSession {
     clearTimeout(w.timer);
     this.waiting = undefined;
     this.stderr = '';
+    this.stdout = '';
     if (this.child) this.keepAlive(this.child, false);
     w.done(result);
   }
@@ -87,19 +97,24 @@ export class ToolSession {
     const at = this.dialect.markerAt(this.stderr, w.token);
     if (at < 0) return;
     const own = this.stderr.slice(0, at);
+    const lines = w.printing - this.dialect.failures(own);
+    if (lines > 0 && this.stdout.split('\n').length - 1 < lines) return;
     const failed = this.dialect.failed(own);
-    this.finish({ ok: !failed, stdout: '', stderr: own, exitCode: failed ? 1 : 0 });
+    this.finish({ ok: !failed, stdout: this.stdout, stderr: own, exitCode: failed ? 1 : 0 });
   }
 
-  /** Runs `commands` as one transaction, after those already queued. */
-  run(commands: readonly string[]): Promise<SessionResult> {
+  /**
+   * Runs `commands` as one transaction, after those already queued. `printing`: how many of
+   * them print one line each on stdout when they succeed (the rest print nothing).
+   */
+  run(commands: readonly string[], printing = 0): Promise<SessionResult> {
     const next = this.queue.then(
       () =>
         new Promise<SessionResult>((done) => {
           const child = this.child ?? this.start();
           const token = `ni_end_${++this.sequence}`;
           const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
-          this.waiting = { token, done, timer };
+          this.waiting = { token, printing, done, timer };
           this.keepAlive(child, true);
           child.stdin.write(this.dialect.input(commands, token));
         }),
@@ -119,10 +134,10 @@ export class ToolSession {
  * per line; a failing one prints its error and `Command failed -:N` and the rest go on. The
  * marker shows a device whose name cannot exist (no `/` in interface names).
  */
-export function iproute2Dialect(tool: 'ip' | 'tc', netns?: string): SessionDialect {
+export function iproute2Dialect(tool: 'ip' | 'tc', netns?: string, options: readonly string[] = []): SessionDialect {
   const show = tool === 'tc' ? 'qdisc show dev' : 'link show dev';
   return {
-    argv: [tool, ...(netns ? ['-n', netns] : []), '-force', '-batch', '-'],
+    argv: [tool, ...(netns ? ['-n', netns] : []), ...options, '-force', '-batch', '-'],
     input: (commands, token) => `${[...commands, `${show} ni/${token}`].join('\n')}\n`,
     markerAt(stderr, token) {
       const at = stderr.indexOf(`"ni/${token}"`);
@@ -130,5 +145,6 @@ export function iproute2Dialect(tool: 'ip' | 'tc', netns?: string): SessionDiale
       return stderr.lastIndexOf('\n', at) + 1;
     },
     failed: (own) => /^Command failed /m.test(own),
+    failures: (own) => own.match(/^Command failed /gm)?.length ?? 0,
   };
 }

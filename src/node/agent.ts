@@ -19,7 +19,7 @@ import { renderL7ElementUpdate, withoutRuntimeElements, type NodeL7Output } from
 import { LEAF_LATENCY_MS, renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
 import { runTool, type HostOptions } from './exec.js';
-import { listLinks, readNetSnapshot, resolveHostInterfaces } from './interfaces.js';
+import { listLinks, NetSnapshotReader, resolveHostInterfaces } from './interfaces.js';
 import { NodeL7Proxies } from './l7.js';
 import { podInterfaces, renderMainTable } from './plan.js';
 import { applyEgressRoutes, findUplink } from './routes.js';
@@ -85,9 +85,11 @@ export class NodeAgent {
   private routesKey: string | undefined;
   /** Element updates (pod churn) go through one long-lived nft process: see session.ts. */
   private readonly nftSession: NftSession;
+  private readonly netReader: NetSnapshotReader;
 
   constructor(private readonly opts: AgentOptions) {
     this.nftSession = new NftSession(opts.netns ? { netns: opts.netns } : {});
+    this.netReader = new NetSnapshotReader(opts);
     this.tcEdge = new TcEdge(opts);
     this.proxies = new NodeL7Proxies({
       node: opts.node,
@@ -161,7 +163,15 @@ export class NodeAgent {
       mark = now;
     };
 
-    // Pure renders first; the kernel is read once (routes, qdiscs) for all of them.
+    // The kernel is read once for all the renders, while they run. What tc holds is read once
+    // and then tracked (a drift check or a failure reads it again); routes are read only for
+    // pods not seen before (a pod keeps its veth while its uid and IP stay).
+    const local = inventory.pods.filter((p) => p.nodeName === node && !p.hostNetwork && p.ips.length);
+    const key = (p: (typeof local)[number]): string => `${p.uid}|${p.ips[0]}`;
+    const unknown = local.filter((p) => !this.hostIfByPod.has(key(p)));
+    const kernelReads = Promise.all([unknown.length ? this.netReader.read(new Set(unknown.map((p) => familyOf(p.ips[0]!)))) : undefined, this.tcObserved ?? this.tcEdge.observe()]);
+    kernelReads.catch(() => undefined); // awaited below, unless the renders fail first
+
     const irKey = canonicalJson(ir);
     // Without L7 rules, pod churn is found from the changed pods (NodeRulesetState); the L7 table is diffed below.
     const incremental = this.irKey === irKey && this.l7 === undefined && this.inventory !== undefined && this.tablesKnown;
@@ -179,12 +189,7 @@ export class NodeAgent {
     const egress = renderEgressPlan(ir, inventory, node);
     report.diagnostics.push(...update.diagnostics, ...tc.diagnostics, ...egress.diagnostics);
     if (hasErrors(report.diagnostics)) return { ...report, ok: false };
-    // What tc holds is read once and then tracked (a drift check or a failure reads it again);
-    // routes are read only for pods not seen before (a pod keeps its veth while its uid and IP stay).
-    const local = inventory.pods.filter((p) => p.nodeName === node && !p.hostNetwork && p.ips.length);
-    const key = (p: (typeof local)[number]): string => `${p.uid}|${p.ips[0]}`;
-    const unknown = local.filter((p) => !this.hostIfByPod.has(key(p)));
-    const [snapshot, observed] = await Promise.all([unknown.length ? readNetSnapshot(this.opts, new Set(unknown.map((p) => familyOf(p.ips[0]!)))) : undefined, this.tcObserved ?? this.tcEdge.observe()]);
+    const [snapshot, observed] = await kernelReads;
     this.tcObserved = observed;
     const found = snapshot ? resolveHostInterfaces(snapshot, unknown.map((p) => p.ips[0]!)) : new Map<string, string>();
     const byPod = new Map<string, string>();
@@ -391,6 +396,7 @@ export class NodeAgent {
   async stopProxies(): Promise<void> {
     this.nftSession.close();
     this.tcEdge.close();
+    this.netReader.close();
     await this.proxies.stop();
   }
 

@@ -6,6 +6,7 @@
  * a subnet on an uplink) names no pod interface. `resolveHostInterfaces` is pure.
  */
 import { familyOf, ipToBigInt, parseCidr } from '../ir/address.js';
+import { iproute2Dialect, ToolSession, type SessionResult } from '../backends/tool-session.js';
 import { runTool, type HostOptions } from './exec.js';
 
 export interface NetSnapshot {
@@ -64,45 +65,69 @@ async function json<T>(argv: string[], opts: HostOptions): Promise<T[]> {
   }
 }
 
-/** The JSON arrays an `ip -j -batch` printed, one line per command (missing ones empty). */
-function batchArrays(stdout: string, commands: number): unknown[][] {
-  const arrays: unknown[][] = [];
-  for (const line of stdout.split('\n')) {
-    if (!line.trim()) continue;
+/** The JSON arrays of a read transaction, one line per command; all empty when any command failed (which one is not known). */
+function printedArrays(r: SessionResult, commands: number): unknown[][] {
+  const lines = r.ok ? r.stdout.split('\n').filter((l) => l.trim()) : [];
+  return Array.from({ length: commands }, (_, i) => {
     try {
-      arrays.push(JSON.parse(line) as unknown[]);
+      return lines.length === commands ? (JSON.parse(lines[i]!) as unknown[]) : [];
     } catch {
-      arrays.push([]);
+      return [];
     }
-  }
-  while (arrays.length < commands) arrays.push([]);
-  return arrays;
+  });
 }
 
 /**
- * Reads the snapshot for pod IPs of the given families: one `ip -batch` (routes and bridges),
- * a second `ip` for the other family's routes when both are asked for, and two more behind a
- * bridge, whatever the number of pods. On a busy node every process start costs several ms.
+ * Reads snapshots through long-lived `ip -4|-6 -j -d -batch` sessions: routes and bridges
+ * (neighbours too behind a bridge) for the pod IPs' families, without a process start per
+ * pod added (several ms each on a busy node). Dumps name no device, so the name cache of a
+ * long-lived `ip` never goes stale here.
  */
-export async function readNetSnapshot(opts: HostOptions = {}, families: ReadonlySet<4 | 6> = new Set([4, 6])): Promise<NetSnapshot> {
-  const [first, second] = families.has(4) ? [4 as const, families.has(6) ? (6 as const) : undefined] : [6 as const, undefined];
-  const [batch, otherRoutes] = await Promise.all([
+export class NetSnapshotReader {
+  private readonly sessions = new Map<4 | 6, ToolSession>();
+
+  constructor(private readonly opts: HostOptions = {}) {}
+
+  private session(family: 4 | 6): ToolSession {
+    let s = this.sessions.get(family);
+    if (!s) this.sessions.set(family, (s = new ToolSession(iproute2Dialect('ip', this.opts.netns, [`-${family}`, '-j', '-d']), 10_000)));
+    return s;
+  }
+
+  async read(families: ReadonlySet<4 | 6> = new Set([4, 6])): Promise<NetSnapshot> {
+    const asked = ([4, 6] as const).filter((f) => families.has(f));
     // Only bridges need a closer look; listing every link would cost more with every pod.
-    runTool(['ip', `-${first}`, '-j', '-d', '-batch', '-'], { ...opts, input: 'route show\nlink show type bridge\n' }),
-    second ? json<{ dst: string; dev: string }>(['ip', '-j', `-${second}`, 'route', 'show'], opts) : [],
-  ]);
-  const [routes, links] = batchArrays(batch.stdout, 2) as [{ dst: string; dev: string }[], { ifname: string; linkinfo?: { info_kind?: string } }[]];
-  // Neighbours and the FDB matter only behind a bridge.
-  const bridged = links.some((l) => l.linkinfo?.info_kind === 'bridge');
-  const [neighbours, fdb] = bridged
-    ? await Promise.all([json<{ dst: string; dev: string; lladdr?: string }>(['ip', '-j', 'neigh', 'show'], opts), json<{ mac: string; ifname: string; master?: string }>(['bridge', '-j', 'fdb', 'show'], opts)])
-    : [[], []];
-  return {
-    routes: [...routes.map((r) => ({ ...r, family: first })), ...otherRoutes.map((r) => ({ ...r, family: second! }))].filter((r) => r.dev),
-    links: links.map((l) => ({ ifname: l.ifname, ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) })),
-    neighbours,
-    fdb,
-  };
+    const dumps = await Promise.all(asked.map(async (family, i) => ({ family, arrays: printedArrays(await this.session(family).run(i === 0 ? ['route show', 'link show type bridge'] : ['route show'], i === 0 ? 2 : 1), i === 0 ? 2 : 1) })));
+    const links = (dumps[0]?.arrays[1] ?? []) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+    // Neighbours and the FDB matter only behind a bridge.
+    const bridged = links.some((l) => l.linkinfo?.info_kind === 'bridge');
+    const [neighbours, fdb] = bridged
+      ? await Promise.all([
+          Promise.all(asked.map(async (family) => printedArrays(await this.session(family).run(['neigh show'], 1), 1)[0] as { dst: string; dev: string; lladdr?: string }[])).then((n) => n.flat()),
+          json<{ mac: string; ifname: string; master?: string }>(['bridge', '-j', 'fdb', 'show'], this.opts),
+        ])
+      : [[], []];
+    return {
+      routes: dumps.flatMap(({ family, arrays }) => (arrays[0] as { dst: string; dev: string }[]).map((r) => ({ ...r, family }))).filter((r) => r.dev),
+      links: links.map((l) => ({ ifname: l.ifname, ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) })),
+      neighbours,
+      fdb,
+    };
+  }
+
+  close(): void {
+    for (const s of this.sessions.values()) s.close();
+  }
+}
+
+/** One snapshot (the one-shot CLI): one `ip` per family asked, two more behind a bridge. */
+export async function readNetSnapshot(opts: HostOptions = {}, families: ReadonlySet<4 | 6> = new Set([4, 6])): Promise<NetSnapshot> {
+  const reader = new NetSnapshotReader(opts);
+  try {
+    return await reader.read(families);
+  } finally {
+    reader.close();
+  }
 }
 
 /** Names of every link: after a failed apply, tells a vanished pod from a real fault. */

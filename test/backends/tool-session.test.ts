@@ -48,6 +48,23 @@ describe('iproute2 batch sessions', () => {
     expect(again.stderr).toMatch(/File exists/);
   });
 
+  it('returns what dumps print, one line each, also when one of them fails', async () => {
+    const reads = new ToolSession(iproute2Dialect('ip', netns, ['-j']));
+    try {
+      for (let round = 0; round < 20; round++) {
+        const r = await reads.run(['link show dev d0', 'link show dev lo'], 2);
+        expect(r.ok).toBe(true);
+        expect(r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { ifname: string }[])[0]!.ifname)).toEqual(['d0', 'lo']);
+      }
+      const partly = await reads.run(['link show dev nosuch0', 'link show dev lo'], 2);
+      expect(partly.ok).toBe(false);
+      expect(partly.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+      expect((await reads.run(['link show dev lo'], 1)).stdout).toMatch(/^\[\{"ifindex":1,"ifname":"lo"/);
+    } finally {
+      reads.close();
+    }
+  });
+
   it('a transaction that outlives its timeout ends the process and fails; the next one starts a new process', async () => {
     const slow = new ToolSession({ ...iproute2Dialect('tc', netns), argv: ['sleep', '5'] }, 200);
     const r = await slow.run(['qdisc show']);

@@ -23,6 +23,7 @@ function nftDialect(netns?: string): SessionDialect {
       return Math.max(0, stderr.lastIndexOf('Error:', at));
     },
     failed: (own) => /Error:/.test(own),
+    failures: (own) => own.match(/^Error:/gm)?.length ?? 0,
   };
 }
 
