@@ -136,6 +136,7 @@ export const messages = {
   NI8306: { severity: 'error', text: 'Rule "{0}" needs the L7 proxy for traffic from CIDR sources, but earlier rule "{1}" also decides traffic to {2}; the proxy path would bypass it.', help: 'Use pod selectors as sources of L7 rules, or make the earlier rule not overlap the L7 destination.' },
   NI8307: { severity: 'error', text: 'L7 proxy {0} on node "{1}" is down: {2}.', help: 'Install the Debian package {3}; while the proxy is down, the L7-guarded ports stay closed.' },
   NI8308: { severity: 'warning', text: 'FQDN peer "{0}" of rule "{1}" learns addresses only for {2} and its subdomains; other names ending in {2} stay blocked.', help: 'dnsmasq feeds nft sets by whole DNS labels; list such names as their own FQDN peers.' },
+  NI8309: { severity: 'warning', text: 'HAProxy on node "{0}": the source ACLs could not be updated at run time ({1}); it was reloaded instead.', help: 'A reload can reset an idle keep-alive connection (HAProxy 2.6); the next client churn tries the runtime update again.' },
 
   // NI9xxx: usage, I/O, internal
   NI9001: { severity: 'error', text: 'Cannot read {0}: {1}.', help: 'Check that the path exists and is readable.' },

@@ -15,7 +15,7 @@ import { familyOf } from '../ir/address.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
 import { NftSession } from '../backends/nftables/session.js';
 import { renderNodeUpdate, type NodeRulesetState, type NodeUpdate } from '../backends/nftables/index.js';
-import { renderL7ElementUpdate, withoutRuntimeElements, type NodeL7Output } from '../backends/l7/index.js';
+import { diffHaproxyAcls, renderL7ElementUpdate, withoutRuntimeElements, type HaproxyAclChange, type NodeL7Output } from '../backends/l7/index.js';
 import { LEAF_LATENCY_MS, renderTcPlan, type PodShaping } from '../backends/tc/index.js';
 import { buildNodeTable, NODE_TABLE, renderEgressPlan, renderEgressRoutes, renderNodeTableModel, renderNodeTableUpdate, type EgressPlan, type NodeTableModel } from '../backends/egress/index.js';
 import { runTool, type HostOptions } from './exec.js';
@@ -42,8 +42,11 @@ export interface ApplyReport {
   ok: boolean;
   nft: 'full' | 'elements' | 'none' | 'failed';
   nodeTable: 'applied' | 'none' | 'failed';
-  /** HAProxy and dnsmasq: started or reloaded, stopped (no L7 rule any more), or not in use. */
-  proxies: 'applied' | 'stopped' | 'none' | 'failed';
+  /**
+   * HAProxy and dnsmasq: started or reloaded, HAProxy's source ACLs changed at run time (no
+   * reload: HTTP clients churned), stopped (no L7 rule any more), or not in use.
+   */
+  proxies: 'applied' | 'updated' | 'stopped' | 'none' | 'failed';
   tc: { applied: string[]; removed: string[]; skipped: string[]; failed: string[] };
   routes: string[];
   diagnostics: Diagnostic[];
@@ -159,7 +162,7 @@ export class NodeAgent {
     let mark = performance.now();
     const lap = (step: keyof ApplyReport['timings']): void => {
       const now = performance.now();
-      report.timings[step] = now - mark;
+      report.timings[step] += now - mark;
       mark = now;
     };
 
@@ -206,6 +209,12 @@ export class NodeAgent {
     const nodeScript = nodeUpdate ?? renderNodeTableModel(nodeModel, node);
     lap('prepare');
 
+    // 0. HAProxy's source ACLs when only they changed (HTTP clients churned): the new sources
+    // are added before the transaction below steers them, the old ones removed after it.
+    const aclChanges = l7Elements && this.l7 ? diffHaproxyAcls(this.l7.haproxyAcls, l7!.haproxyAcls) : [];
+    if (aclChanges.length) report.proxies = await this.updateHaproxyAcls(l7!, aclChanges, 'add', report);
+    lap('proxies');
+
     // 1. nftables: both tables in ONE transaction (element updates when only pods churned,
     // whole tables otherwise): there is never a moment with only half of it in force. With
     // L7 rules the same transaction closes the proxy ports whose proxy is not up yet.
@@ -240,6 +249,8 @@ export class NodeAgent {
       // only once a table without steering to them is in force.
       if (l7) {
         if (update.kind === 'full') report.proxies = await this.applyProxies(l7, report);
+        // A fallback reload in step 0 loaded the final lists already.
+        else if (report.proxies === 'updated') report.proxies = await this.updateHaproxyAcls(l7, aclChanges, 'remove', report);
       } else if (this.l7 !== undefined) {
         await this.proxies.stop();
         report.proxies = 'stopped';
@@ -270,6 +281,21 @@ export class NodeAgent {
       // Its ports stay closed (@l7_down) and the supervisor keeps restarting it.
       report.ok = false;
       report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, 'L7 proxies', (e as Error).message]));
+      return 'failed';
+    }
+  }
+
+  /** One step of `NodeL7Proxies.updateHaproxyAcls`: 'updated', or 'applied' after a fallback reload (NI8309), or 'failed'. */
+  private async updateHaproxyAcls(l7: NodeL7Output, changes: readonly HaproxyAclChange[], step: 'add' | 'remove', report: ApplyReport): Promise<ApplyReport['proxies']> {
+    try {
+      const fallback = await this.proxies.updateHaproxyAcls(l7, changes, step);
+      if (fallback === undefined) return 'updated';
+      report.diagnostics.push(diag('NI8309', undefined, [this.opts.node, fallback]));
+      return 'applied';
+    } catch (e) {
+      // The ACL files are written first: a restart by the supervisor loads the current lists.
+      report.ok = false;
+      report.diagnostics.push(diag('NI8203', undefined, [this.opts.node, 'HAProxy source ACLs', (e as Error).message]));
       return 'failed';
     }
   }

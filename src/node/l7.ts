@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { applyNftScript } from '../backends/nftables/apply.js';
 import { FAMILY as NFT_FAMILY, TABLE as NFT_TABLE } from '../backends/nftables/model.js';
-import { fqdnSetsOfAnswer, L7_DOWN_SET, parseDnsmasqReply, renderFqdnRefresh, type NodeL7Output } from '../backends/l7/index.js';
+import { fqdnSetsOfAnswer, L7_DOWN_SET, parseDnsmasqReply, renderFqdnRefresh, type HaproxyAclChange, type NodeL7Output } from '../backends/l7/index.js';
 import { HaproxyProxy } from './haproxy.js';
 import { DnsmasqProxy } from './dnsmasq.js';
 import type { ProxyState } from './supervise.js';
@@ -118,8 +118,8 @@ export class NodeL7Proxies {
     if (out.haproxyConfig) {
       if (!this.haproxy) {
         this.haproxy = new HaproxyProxy({ dir: this.opts.dir, ...(this.opts.netns ? { netns: this.opts.netns } : {}), ...(this.opts.haproxyBin ? { bin: this.opts.haproxyBin } : {}), onState: this.watcher('haproxy', 'haproxy', () => httpPorts) });
-        await this.reportFailure('haproxy', 'haproxy', this.haproxy.start(out.haproxyConfig));
-      } else await this.haproxy.reload(out.haproxyConfig);
+        await this.reportFailure('haproxy', 'haproxy', this.haproxy.start(out.haproxyConfig, out.haproxyAcls));
+      } else await this.haproxy.reload(out.haproxyConfig, out.haproxyAcls);
       await this.setClosed(httpPorts, false);
     } else if (this.haproxy) {
       await this.haproxy.stop();
@@ -152,6 +152,27 @@ export class NodeL7Proxies {
       }
       this.dnsmasq.get(c.instance)!.config = c.config;
       await this.setClosed([c.port], false);
+    }
+  }
+
+  /**
+   * Changes HAProxy's source ACLs to those of `out`, whose configuration is the one running,
+   * without a reload, in the two steps the caller puts around the nft transaction that
+   * steers the pods: `add` (before it) writes the ACL files, so that a restart loads the
+   * new lists, and adds the new sources in the workers, so a newly steered client is known;
+   * `remove` (after it) removes the sources no longer steered. A runtime failure falls back
+   * to a reload of `out`, which stands for both steps: returns its reason then (undefined
+   * when the update was done at run time). Throws when the reload fails too.
+   */
+  async updateHaproxyAcls(out: NodeL7Output, changes: readonly HaproxyAclChange[], step: 'add' | 'remove'): Promise<string | undefined> {
+    if (!this.haproxy || !out.haproxyConfig) throw new Error('HAProxy is not running: no ACL to update');
+    if (step === 'add') await this.haproxy.writeAclFiles(Object.fromEntries(changes.map((c) => [c.file, out.haproxyAcls[c.file]!])));
+    try {
+      await this.haproxy.updateAcls(changes, step);
+      return undefined;
+    } catch (e) {
+      await this.haproxy.reload(out.haproxyConfig, out.haproxyAcls);
+      return (e as Error).message;
     }
   }
 

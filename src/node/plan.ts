@@ -60,6 +60,7 @@ export function firstCandidates(egress: EgressPlan): Map<string, string | undefi
 function l7Sections(l7: NodeL7Output): string[] {
   return [
     ...(l7.haproxyConfig ? ['# --- HAProxy (haproxy.cfg; the agent runs it, HTTP rules) ---', l7.haproxyConfig.trimEnd(), ''] : []),
+    ...Object.entries(l7.haproxyAcls).flatMap(([file, patterns]) => [`# --- HAProxy ${file} (sources of an HTTP rule group; updated without a reload) ---`, ...patterns, '']),
     ...l7.dnsmasq.flatMap((d) => [`# --- dnsmasq ${d.instance} (port ${d.port}; the agent runs it, DNS rules and FQDN sets) ---`, d.config.trimEnd(), '']),
   ];
 }

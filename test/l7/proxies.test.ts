@@ -1,11 +1,13 @@
 /**
  * The L7 path on real packets: HAProxy for HTTP rules, dnsmasq for DNS rules and FQDN
- * egress, the nft steering to them, reloads and outages. Needs root, nft, haproxy, dnsmasq.
+ * egress, the nft steering to them, reloads, source ACL updates and outages. Needs root,
+ * nft, haproxy, dnsmasq.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTexts } from '../../src/sources/index.js';
 import { renderNodeL7, type NodeL7Output } from '../../src/backends/l7/index.js';
 import { NodeL7Proxies } from '../../src/node/l7.js';
+import { aclPatterns, currentWorkers, masterCommand } from '../../src/node/haproxy.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { requireTools } from '../lab/netns.js';
 import { DEATHSTAR, DNS_POD, EVIL, FOOBAR, L7Lab, LAB_INTENTS, LAB_PODS, NODE_IP, REMOTE } from './lab.js';
@@ -115,7 +117,7 @@ describe('lab: L7 proxies', () => {
       const load = lab!.send<{ ok: number; failed: number; errors: Record<string, number> }>('starwars/tiefighter', { op: 'load', host: DEATHSTAR, port: 80, method: 'POST', path: '/v1/request-landing', durationMs: 4000, close });
       for (let i = 0; i < 3; i++) {
         await sleep(700);
-        await proxies!.haproxy!.reload(out.haproxyConfig!);
+        await proxies!.haproxy!.reload(out.haproxyConfig!, out.haproxyAcls);
       }
       const r = await load;
       console.log(`reload x3 during ${close ? 'close' : 'keep-alive'} load: ${r.ok} ok, ${r.failed} failed ${JSON.stringify(r.errors)}`);
@@ -126,6 +128,19 @@ describe('lab: L7 proxies', () => {
       else expect(Object.keys(r.errors).filter((e) => e !== 'ECONNRESET').length + Math.max(0, r.failed - 3), JSON.stringify(r.errors)).toBe(0);
     });
   }
+
+  it('a source ACL update a worker refuses falls back to a reload, which loads the ACL files', async () => {
+    const socket = proxies!.haproxy!.socketPath;
+    const before = currentWorkers(await masterCommand(socket, 'show proc'));
+    const [file, sources] = Object.entries(out.haproxyAcls)[0]!;
+    const why = await proxies!.updateHaproxyAcls(out, [{ file, add: ['not-an-address'], remove: [] }], 'add');
+    expect(why).toMatch(/'not-an-address' is not a valid IPv4 or IPv6 address/);
+    const after = currentWorkers(await masterCommand(socket, 'show proc'));
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    expect(aclPatterns(await masterCommand(socket, `@1 show acl ${file}`))).toEqual(sources);
+    expect((await lab!.http('starwars/tiefighter', DEATHSTAR, 80, 'POST', '/v1/request-landing')).status).toBe(200);
+  });
 
   it('a crashed HAProxy is reported, its ports stay closed, and it is restarted', async () => {
     const before = reports.length;

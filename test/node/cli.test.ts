@@ -35,6 +35,7 @@ describe('netintent node', () => {
     expect(r.stdout).toContain('# --- HAProxy (haproxy.cfg; the agent runs it, HTTP rules) ---');
     expect(r.stdout).toMatch(/frontend pod_10_244_1_50_80\n\s+bind 10\.0\.0\.11:\d+/);
     expect(r.stdout).toContain("{ method POST } { path_reg '^(?:/v1/request-landing)$' }");
+    expect(r.stdout).toMatch(/# --- HAProxy acl\/pod_10_244_1_50_80\.from_\w+\.lst \(sources of an HTTP rule group; updated without a reload\) ---\n10\.244\.2\.50\n/);
   });
 
   it('usage: --inventory and --node are required (exit 2); an unknown node is an input error (exit 1)', async () => {

@@ -8,6 +8,10 @@
  * `src` ACL, so the rule sets of different groups never mix. A request is allowed when it
  * matches one HTTP match of every rule of its group; otherwise HAProxy answers 403 with a
  * body naming the rules.
+ *
+ * The ACLs' sources are pattern files (`src -f acl/….lst`, relative to the configuration),
+ * rendered apart from the configuration: pod churn among HTTP clients changes only the
+ * files, which the node agent updates in the running workers without a reload.
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { spanOfSource } from '../../diagnostics/span.js';
@@ -88,12 +92,43 @@ export interface HaproxyRenderOptions {
   maxconn?: number;
 }
 
-export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyRenderOptions = {}): { config: string; diagnostics: Diagnostic[] } {
+/** Source ACL files: path relative to the HAProxy configuration's directory → patterns (pod IPs, CIDRs), sorted. */
+export type HaproxyAclFiles = Record<string, string[]>;
+
+/** A source ACL file whose patterns differ between two renders. */
+export interface HaproxyAclChange {
+  file: string;
+  add: string[];
+  remove: string[];
+}
+
+/**
+ * The pattern changes from `applied` to `next` for the files both have (a file that comes
+ * or goes comes with a changed configuration, which a reload loads whole).
+ */
+export function diffHaproxyAcls(applied: HaproxyAclFiles, next: HaproxyAclFiles): HaproxyAclChange[] {
+  const changes: HaproxyAclChange[] = [];
+  for (const [file, patterns] of Object.entries(next)) {
+    const before = applied[file];
+    if (!before) continue;
+    const had = new Set(before);
+    const has = new Set(patterns);
+    const add = patterns.filter((p) => !had.has(p));
+    const remove = before.filter((p) => !has.has(p));
+    if (add.length + remove.length) changes.push({ file, add, remove });
+  }
+  return changes;
+}
+
+export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyRenderOptions = {}): { config: string; aclFiles: HaproxyAclFiles; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
+  const aclFiles: HaproxyAclFiles = {};
   const out: string[] = [
     `# netintent HAProxy configuration for node ${plan.node}: generated from the intents, do not edit.`,
     'global',
     '    master-worker',
+    // The ACL files are named relative to this file, so the configuration does not depend on where it is written.
+    '    default-path config',
     `    maxconn ${opts.maxconn ?? 4096}`,
     // Old workers finish their requests after a reload, but not forever.
     '    hard-stop-after 30s',
@@ -113,7 +148,10 @@ export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyRenderOpt
     for (const g of t.groups) {
       const acl = `from_${shortHash(g.rules.join(','))}`;
       const names = g.rules.map((id) => `${ruleName(id)}${sourceText(ir, id)}`).join(' and ');
-      out.push(`    # sources decided by ${names}`, `    acl ${acl} src ${g.sources.join(' ')}`);
+      // One file per frontend and group: the same rules can admit other sources to another destination.
+      const file = `acl/${name}.${acl}.lst`;
+      aclFiles[file] = [...g.sources];
+      out.push(`    # sources decided by ${names}`, `    acl ${acl} src -f ${file}`);
       // Every rule of the group must admit the request: the product of their matches.
       let combos: string[][] = [[]];
       let renderable = true;
@@ -129,5 +167,5 @@ export function renderHaproxyConfig(ir: Ir, plan: L7Plan, opts: HaproxyRenderOpt
     out.push(`    http-request return status 403 content-type text/plain string ${bodyText(`netintent: request denied: source not admitted by any HTTP rule for ${t.pod}:${t.port}`)}`, `    default_backend ${name}`);
     out.push('', `backend ${name}`, `    server ${t.pod.replace(/[^A-Za-z0-9_.-]/g, '_')} ${t.podIp}:${t.port}`);
   }
-  return { config: out.join('\n') + '\n', diagnostics };
+  return { config: out.join('\n') + '\n', aclFiles, diagnostics };
 }

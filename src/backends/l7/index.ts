@@ -12,12 +12,12 @@ import type { Inventory } from '../../inventory/index.js';
 import { SelectorResolver } from '../../resolve/index.js';
 import { buildNodeRuleset, diffSetElements, nodeHeader, renderElementChanges, renderScript, type NftRuleset } from '../nftables/index.js';
 import { renderDnsmasqConfigs, type DnsmasqConfig } from './dnsmasq.js';
-import { renderHaproxyConfig } from './haproxy.js';
+import { renderHaproxyConfig, type HaproxyAclFiles } from './haproxy.js';
 import { addL7ToRuleset } from './nft.js';
 import { fqdnSetName, planNodeL7, type L7Plan } from './plan.js';
 
 export { dnsPatternShape, FQDN_TTL_CAP_S, type DnsPatternShape, type DnsmasqConfig } from './dnsmasq.js';
-export { haproxyWord } from './haproxy.js';
+export { diffHaproxyAcls, haproxyWord, type HaproxyAclChange, type HaproxyAclFiles } from './haproxy.js';
 export { pcreDifference } from './regex.js';
 export { L7_DOWN_SET, withoutRuntimeElements } from './nft.js';
 export { FQDN_TIMEOUT, fqdnSetsOfAnswer, parseDnsmasqReply, renderFqdnRefresh } from './fqdn.js';
@@ -30,6 +30,8 @@ export interface NodeL7Output {
   ruleset: NftRuleset;
   /** Absent when no HTTP rule applies on the node. */
   haproxyConfig?: string;
+  /** The source ACL files `haproxyConfig` loads (empty without it): pod churn among HTTP clients changes only these. */
+  haproxyAcls: HaproxyAclFiles;
   dnsmasq: DnsmasqConfig[];
   plan: L7Plan;
   diagnostics: Diagnostic[];
@@ -57,6 +59,7 @@ export function renderNodeL7(ir: Ir, inventory: Inventory, nodeName: string): No
     nftScript: renderScript(ruleset, `${nodeHeader(nodeName)}\nWith L7 steering to HAProxy (HTTP) and dnsmasq (DNS, FQDN sets).`),
     ruleset,
     ...(haproxy ? { haproxyConfig: haproxy.config } : {}),
+    haproxyAcls: haproxy?.aclFiles ?? {},
     dnsmasq: dns.configs,
     plan,
     diagnostics,
@@ -65,8 +68,9 @@ export function renderNodeL7(ir: Ir, inventory: Inventory, nodeName: string): No
 
 /**
  * The change from the node output in force (`applied`) to `next` as set element additions and
- * deletions, when that is all it is: the same proxy configurations (nothing to reload) and
- * the same table apart from elements, as when only pods churn. The runtime sets are empty
+ * deletions, when that is all it is: the same proxy configurations (nothing to reload; the
+ * HAProxy source ACL files may differ, see `diffHaproxyAcls`) and the same table apart from
+ * elements, as when only pods churn. The runtime sets are empty
  * in both models, so the change leaves alone what dnsmasq learnt into the FQDN sets and
  * what the agent closed in @l7_down; a replace would empty them. Undefined: the table has
  * to be replaced and the proxies applied.

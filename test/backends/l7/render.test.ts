@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,11 @@ describe('L7: HTTP rules to HAProxy', () => {
     // Only empire pods are sources; the tie fighter (10.244.2.50) is one.
     expect(t[0]!.groups).toEqual([{ rules: ['rule:deathstar-landing/0'], sources: ['10.244.2.50'] }]);
     expect(cfg).toContain(`bind 10.0.0.11:${t[0]!.proxyPort}`);
-    expect(cfg).toMatch(/acl (from_\w+) src 10\.244\.2\.50\n {4}http-request allow if \1 \{ method POST \} \{ path_reg '\^\(\?:\/v1\/request-landing\)\$' \}/);
+    // The sources are a pattern file beside the configuration, not its text.
+    expect(cfg).toMatch(/^ {4}default-path config$/m);
+    expect(cfg).toMatch(/acl (from_\w+) src -f acl\/pod_10_244_1_50_80\.\1\.lst\n {4}http-request allow if \1 \{ method POST \} \{ path_reg '\^\(\?:\/v1\/request-landing\)\$' \}/);
+    expect(cfg).not.toContain('10.244.2.50');
+    expect(out.haproxyAcls).toEqual({ [`acl/pod_10_244_1_50_80.${/acl (from_\w+) src/.exec(cfg)![1]}.lst`]: ['10.244.2.50'] });
     expect(cfg).toContain("string 'netintent: request denied: no HTTP match of rule deathstar-landing/0 (http.intent:11)'");
     expect(cfg).toContain('server starwars_deathstar-1 10.244.1.50:80');
   });
@@ -116,7 +120,10 @@ policy two-sets {
     try {
       const file = join(dir, 'haproxy.cfg');
       writeFileSync(file, out.haproxyConfig!.replace(/bind 10\.0\.0\.11:/g, 'bind 127.0.0.1:'));
-      expect(execFileSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' })).toMatch(/valid/);
+      mkdirSync(join(dir, 'acl'));
+      for (const [acl, patterns] of Object.entries(out.haproxyAcls)) writeFileSync(join(dir, acl), patterns.join('\n'));
+      // Checked from elsewhere: the ACL files are found beside the configuration.
+      expect(execFileSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', cwd: tmpdir() })).toMatch(/valid/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

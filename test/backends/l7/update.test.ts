@@ -2,11 +2,12 @@
  * The L7 table's element updates against the full replace: random pod churn on a node with
  * HTTP, DNS and FQDN rules; whenever the update is element changes, applying its script to
  * the previous model gives exactly the model a full render of the new inventory holds, and
- * it never touches the sets filled at run time (@l7_down, the FQDN sets).
+ * it never touches the sets filled at run time (@l7_down, the FQDN sets); HTTP clients
+ * churning change only HAProxy's source ACL files, by exactly the difference diffHaproxyAcls gives.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { renderL7ElementUpdate, renderNodeL7, type NodeL7Output } from '../../../src/backends/l7/index.js';
+import { diffHaproxyAcls, renderL7ElementUpdate, renderNodeL7, type HaproxyAclFiles, type NodeL7Output } from '../../../src/backends/l7/index.js';
 import { renderScript, type NftRuleset } from '../../../src/backends/nftables/index.js';
 import { sortElements } from '../../../src/backends/nftables/model.js';
 import { compileTexts } from '../../../src/sources/index.js';
@@ -56,6 +57,13 @@ function applyElementScript(ruleset: NftRuleset, script: string): NftRuleset {
   return out;
 }
 
+/** The ACL files after `diffHaproxyAcls`'s changes, as the runtime commands leave them. */
+function applyAclChanges(files: HaproxyAclFiles, next: HaproxyAclFiles): HaproxyAclFiles {
+  const out = structuredClone(files);
+  for (const c of diffHaproxyAcls(files, next)) out[c.file] = [...out[c.file]!.filter((p) => !c.remove.includes(p)), ...c.add].sort();
+  return out;
+}
+
 const RUNTIME_SET = /^(?:add|delete) element inet netintent (?:l7_down|fq_\w+) /m;
 
 describe('L7 table updates from pod churn', () => {
@@ -77,7 +85,10 @@ describe('L7 table updates from pod churn', () => {
             expect(renderScript(applyElementScript(applied.ruleset, update.script), '')).toBe(renderScript(next.ruleset, ''));
           }
           if (update?.kind === 'none') expect(next.nftScript).toBe(applied.nftScript);
-          if (update) expect([next.haproxyConfig, next.dnsmasq]).toEqual([applied.haproxyConfig, applied.dnsmasq]);
+          if (update) {
+            expect([next.haproxyConfig, next.dnsmasq]).toEqual([applied.haproxyConfig, applied.dnsmasq]);
+            expect(applyAclChanges(applied.haproxyAcls, next.haproxyAcls)).toEqual(next.haproxyAcls);
+          }
           applied = next;
         }
       }),
@@ -85,7 +96,7 @@ describe('L7 table updates from pod churn', () => {
       { numRuns: 25 },
     );
     // Most churn that changes the table must take the element path, or this proves little
-    // (HTTP clients and DNS servers churning change the proxies' configurations: a replace).
+    // (DNS servers churning change dnsmasq's configuration: a replace).
     expect(elements / (elements + replaces)).toBeGreaterThan(0.4);
   });
 
@@ -100,6 +111,21 @@ describe('L7 table updates from pod churn', () => {
     expect(commands.every((c) => c.startsWith('add element inet netintent ') && c.includes('{ 10.123.4.9'))).toBe(true);
     expect(commands.map((c) => c.split(' ')[4])).toEqual([expect.stringMatching(/^g_\w+_h4$/), 'l7_pods4', dnsSteering, 'pod_egress4', 'pod_ingress4']);
     expect(renderL7ElementUpdate(next, renderNodeL7(ir, structuredClone(withPod), 'n1'))).toEqual({ kind: 'none', script: '' });
+  });
+
+  it('a new HTTP client: the same HAProxy configuration, its address joins the ACL file of each web pod; gone again, it leaves them', () => {
+    const base = renderNodeL7(ir, inventory, 'n1');
+    const withClient: Inventory = { ...inventory, pods: [...inventory.pods, pod({ ns: 'x', name: 'b3', ip: '10.123.1.9', labels: { pod: 'b' }, node: 'n2' })] };
+    const next = renderNodeL7(ir, withClient, 'n1');
+    expect(next.haproxyConfig).toBe(base.haproxyConfig);
+    expect(next.haproxyConfig).not.toContain('10.123.1.9');
+    expect(renderL7ElementUpdate(base, next)?.kind).toBe('elements');
+    // Two web pods (a replica): a frontend and an ACL file each.
+    const files = Object.keys(base.haproxyAcls);
+    expect(files).toHaveLength(2);
+    expect(diffHaproxyAcls(base.haproxyAcls, next.haproxyAcls)).toEqual(files.map((file) => ({ file, add: ['10.123.1.9'], remove: [] })));
+    expect(diffHaproxyAcls(next.haproxyAcls, base.haproxyAcls)).toEqual(files.map((file) => ({ file, add: [], remove: ['10.123.1.9'] })));
+    expect(diffHaproxyAcls(next.haproxyAcls, structuredClone(next.haproxyAcls))).toEqual([]);
   });
 
   it('leaves to the full replace what changes the proxies or the table', () => {
