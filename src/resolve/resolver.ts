@@ -82,6 +82,8 @@ export class SelectorResolver {
   private readonly flatMemo = new Map<string, { any: boolean; members: IrMember[] }>();
   private readonly groups: Map<string, IrMember[]>;
   private readonly podsByNamespace = new Map<string, InventoryPod[]>();
+  /** `protocol/name` → every address of each pod declaring that named port, with its numbers; built on first use. */
+  private namedPorts: Map<string, Map<string, { ports: number[]; value: bigint }>> | undefined;
   readonly namespaces: NamespaceIndex;
 
   constructor(
@@ -238,18 +240,43 @@ export class SelectorResolver {
     const key = `${setKey}|${protocol}/${name}`;
     return [
       ...this.cached(`np:${key}`, () => {
+        const declaring = this.podsDeclaring(protocol, name);
         const hosts = new Set<string>();
-        for (const pods of this.podsByNamespace.values()) {
-          for (const pod of pods) {
-            const ports = pod.ports.filter((p) => p.name === name && p.protocol === protocol);
-            if (ports.length === 0) continue;
-            for (const ip of everyPodAddress(pod)) {
-              if (setContains(set, ip)) for (const p of ports) hosts.add(`${ip} . ${protocol} . ${p.port}`);
-            }
+        const add = (ip: string, ports: readonly number[]): void => {
+          for (const port of ports) hosts.add(`${ip} . ${protocol} . ${port}`);
+        };
+        // A set of pod addresses is walked itself (usually far fewer than the pods declaring
+        // the port); CIDRs and `any` are tested against each declaring pod.
+        if (!set.any && set.ranges.length === 0) {
+          for (const ip of set.hosts) {
+            const pod = declaring.get(ip);
+            if (pod) add(ip, pod.ports);
           }
-        }
+        } else for (const [ip, pod] of declaring) if (setContains(set, ip, pod.value)) add(ip, pod.ports);
         return { any: false, hosts, ranges: [], unresolved: [] };
       }).hosts,
     ];
+  }
+
+  private podsDeclaring(protocol: string, name: string): Map<string, { ports: number[]; value: bigint }> {
+    if (!this.namedPorts) {
+      this.namedPorts = new Map();
+      for (const pods of this.podsByNamespace.values()) {
+        for (const pod of pods) {
+          for (const p of pod.ports) {
+            if (p.name === undefined) continue;
+            const portKey = `${p.protocol}/${p.name}`;
+            let byIp = this.namedPorts.get(portKey);
+            if (!byIp) this.namedPorts.set(portKey, (byIp = new Map()));
+            for (const ip of everyPodAddress(pod)) {
+              const known = byIp.get(ip);
+              if (known) known.ports.push(p.port);
+              else byIp.set(ip, { ports: [p.port], value: ipToBigInt(ip) });
+            }
+          }
+        }
+      }
+    }
+    return this.namedPorts.get(`${protocol}/${name}`) ?? new Map();
   }
 }
