@@ -12,12 +12,13 @@ export interface Interval {
   last: bigint;
 }
 
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export function isIp(text: string): boolean {
   // Only dotted quads and plain IPv6: ipaddr.js also accepts forms like "10" or "0xa.1".
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
+  // A canonical dotted quad (the common case) is one without asking ipaddr.js.
+  return CANONICAL_IPV4.test(text) || ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
 }
-
-const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** A dotted quad without leading zeros: already canonical (the common case in inventories and annotations). */
 export function isCanonicalIpv4(text: string): boolean {
@@ -47,9 +48,13 @@ export function ipToBigInt(ip: string): bigint {
 }
 
 export function bigIntToIp(n: bigint, family: Family): string {
-  const len = family === 4 ? 4 : 16;
-  const bytes = new Array<number>(len);
-  for (let i = len - 1; i >= 0; i--) {
+  if (family === 4) {
+    // What ipaddr.js would print, without building its address object.
+    const v = Number(n & 0xffffffffn);
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  const bytes = new Array<number>(16);
+  for (let i = 15; i >= 0; i--) {
     bytes[i] = Number(n & 0xffn);
     n >>= 8n;
   }
@@ -68,8 +73,8 @@ export function parseCidr(text: string): CidrResult {
   const lenText = text.slice(slash + 1);
   if (!isIp(addr)) return { ok: false, reason: `"${addr}" is not an IP address` };
   if (!/^\d{1,3}$/.test(lenText)) return { ok: false, reason: `"${lenText}" is not a prefix length` };
-  const parsed = ipaddr.parse(addr);
-  const family: Family = parsed.kind() === 'ipv4' ? 4 : 6;
+  // isIp accepts only canonical dotted quads as IPv4 (an IPv4-mapped IPv6 address stays IPv6 here).
+  const family: Family = isCanonicalIpv4(addr) ? 4 : 6;
   const prefix = Number(lenText);
   const bits = family === 4 ? 32 : 128;
   if (prefix > bits) return { ok: false, reason: `prefix length ${prefix} exceeds ${bits}` };
