@@ -78,8 +78,9 @@ function compareRequirements(a: I.IrRequirement, b: I.IrRequirement): number {
 }
 
 export function sourceRef(span: Span): I.IrSourceRef {
+  const { start, end } = span; // each read of a DSL span's position works it out
   // Keys in canonical (sorted) order: the IR writer then shares the object instead of copying it.
-  return { col: span.start.col, endCol: span.end.col, endLine: span.end.line, file: span.file, line: span.start.line };
+  return { col: start.col, endCol: end.col, endLine: end.line, file: span.file, line: start.line };
 }
 
 export class Lowering {
