@@ -6,6 +6,7 @@
  * `RESERVED_WORDS` can never be used unquoted as names.
  */
 import moo from 'moo';
+import { LineMap } from '../src/diagnostics/span.js';
 
 export type TokenType =
   | 'word'
@@ -27,7 +28,8 @@ export interface Token {
   type: TokenType;
   text: string;
   value: string;
-  file: string;
+  /** The file's line map, for spans. */
+  lines: LineMap;
   offset: number;
   line: number;
   col: number;
@@ -44,6 +46,7 @@ export type LexProblem =
   | { kind: 'unterminated-string'; offset: number; length: number };
 
 export interface LexResult {
+  lines: LineMap;
   tokens: Token[];
   comments: Comment[];
   problems: LexProblem[];
@@ -52,7 +55,20 @@ export interface LexResult {
 /** Word characters: `-` not starting `->`, `/` not starting a `//` comment. */
 const WORD = /(?:[A-Za-z0-9_.:%]|-(?!>)|\/(?!\/))+/;
 
+/**
+ * Single characters that are a token whatever follows come first: moo takes those by a
+ * table lookup instead of its regular expression, which matters in a large corpus (so a
+ * space or a newline is a whitespace token of its own; other whitespace runs are one).
+ */
 const mooLexer = moo.compile({
+  eq: '=',
+  comma: ',',
+  lparen: '(',
+  rparen: ')',
+  lbrace: '{',
+  rbrace: '}',
+  star: '*',
+  space: { match: [' ', '\n'], lineBreaks: true },
   ws: { match: /[ \t\r\n\f\v\uFEFF]+/, lineBreaks: true },
   comment: /(?:#|\/\/)[^\n]*/,
   string: /"(?:[^"\\\n]|\\.)*"/,
@@ -61,13 +77,6 @@ const mooLexer = moo.compile({
   arrow: '->',
   neq: '!=',
   bang: '!',
-  eq: '=',
-  comma: ',',
-  lparen: '(',
-  rparen: ')',
-  lbrace: '{',
-  rbrace: '}',
-  star: '*',
   word: WORD,
   invalid: { match: /[\s\S]/, lineBreaks: true },
 });
@@ -83,12 +92,15 @@ export function quote(value: string): string {
 }
 
 export function lexDsl(file: string, text: string): LexResult {
+  const lines = new LineMap(file, text);
   const tokens: Token[] = [];
   const comments: Comment[] = [];
   const problems: LexProblem[] = [];
   mooLexer.reset(text);
-  for (const t of mooLexer) {
+  // `next()` rather than the iterator: no result object per token.
+  for (let t = mooLexer.next(); t; t = mooLexer.next()) {
     switch (t.type) {
+      case 'space':
       case 'ws':
         break;
       case 'comment':
@@ -109,14 +121,14 @@ export function lexDsl(file: string, text: string): LexResult {
           type: t.type as TokenType,
           text: t.text,
           value: t.type === 'string' ? unquote(t.text) : t.text,
-          file,
+          lines,
           offset: t.offset,
           line: t.line,
           col: t.col,
         });
     }
   }
-  return { tokens, comments, problems };
+  return { lines, tokens, comments, problems };
 }
 
 // ---------------------------------------------------------------- keywords

@@ -21,12 +21,19 @@ export function checkSources(sources: readonly SourceFile[]): CheckResult {
   const decls = ordered.flatMap((s) => s.decls);
   const lowering = new Lowering(decls);
   const ir = lowering.lower();
-  const ruleSpans = new Map<string, Span>();
-  for (const s of ordered) {
-    for (const d of s.decls) {
-      if (d.kind === 'policy') d.rules.forEach((r, i) => ruleSpans.set(`rule:${d.name.value}/${i}`, r.span));
+  // Built on the first shadowed rule only: most inputs have none.
+  let ruleSpans: Map<string, Span> | undefined;
+  const ruleSpan = (id: string): Span | undefined => {
+    if (!ruleSpans) {
+      ruleSpans = new Map();
+      for (const s of ordered) {
+        for (const d of s.decls) {
+          if (d.kind === 'policy') d.rules.forEach((r, i) => ruleSpans!.set(`rule:${d.name.value}/${i}`, r.span));
+        }
+      }
     }
-  }
-  const diagnostics = sortDiagnostics([...lowering.diagnostics, ...findShadowedRules(ir.rules, (id) => ruleSpans.get(id))]);
+    return ruleSpans.get(id);
+  };
+  const diagnostics = sortDiagnostics([...lowering.diagnostics, ...findShadowedRules(ir.rules, ruleSpan)]);
   return hasErrors(diagnostics) ? { diagnostics } : { ir, diagnostics };
 }

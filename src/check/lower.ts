@@ -55,12 +55,20 @@ const HTTP_METHOD = /^(\*|[A-Z]+)$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const unique = (list: string[]): string[] => (list.length < 2 ? [...list] : [...new Set(list)].sort(byString));
+const unique = (list: string[]): string[] => sortUnique([...list], byString);
 
-/** Sorted by `compare`, neighbours it calls equal dropped; `compare` must look at every field. */
+/**
+ * Sorted by `compare`, neighbours it calls equal dropped, in place; `compare` must look at
+ * every field. Most lists here have one or two elements: those skip `Array#sort`, which
+ * allocates a work area for every call.
+ */
 function sortUnique<T>(list: T[], compare: (a: T, b: T) => number): T[] {
-  list.sort(compare);
-  return list.filter((x, i) => i === 0 || compare(list[i - 1]!, x) !== 0);
+  if (list.length > 2) list.sort(compare);
+  else if (list.length === 2 && compare(list[0]!, list[1]!) > 0) list.reverse();
+  let kept = Math.min(list.length, 1);
+  for (let i = 1; i < list.length; i++) if (compare(list[kept - 1]!, list[i]!) !== 0) list[kept++] = list[i]!;
+  list.length = kept;
+  return list;
 }
 
 function compareRequirements(a: I.IrRequirement, b: I.IrRequirement): number {
@@ -71,8 +79,9 @@ function compareRequirements(a: I.IrRequirement, b: I.IrRequirement): number {
 }
 
 export function sourceRef(span: Span): I.IrSourceRef {
+  const { start, end } = span; // each read of a DSL span's position works it out
   // Keys in canonical (sorted) order: the IR writer then shares the object instead of copying it.
-  return { col: span.start.col, endCol: span.end.col, endLine: span.end.line, file: span.file, line: span.start.line };
+  return { col: start.col, endCol: end.col, endLine: end.line, file: span.file, line: start.line };
 }
 
 export class Lowering {
@@ -90,6 +99,10 @@ export class Lowering {
   /** Lowered groups by id, inline ones included. */
   private readonly irGroups = new Map<string, I.IrGroup>();
   private readonly groupMembersOnlyPods = new Map<string, boolean>();
+  /** Ids of the named groups lowered so far, by name: rules name the same groups again and again. */
+  private readonly namedGroupIds = new Map<string, string>();
+  /** Memo of `reachesFqdn`: a group does not change once lowered. */
+  private readonly groupReachesFqdn = new Map<string, boolean>();
   /** Address claims of pools and fixed IPs, for overlap and ownership checks. */
   private readonly claims: AddressClaim[] = [];
   private namespaceOwners: Map<string, string> | undefined;
@@ -130,9 +143,9 @@ export class Lowering {
   }
 
   private source(id: string, span: Span): void {
-    const list = this.sources.get(id) ?? [];
-    list.push(sourceRef(span));
-    this.sources.set(id, list);
+    const list = this.sources.get(id);
+    if (list) list.push(sourceRef(span));
+    else this.sources.set(id, [sourceRef(span)]); // most ids have one; a pushed array keeps room for 16 more
   }
 
   // ------------------------------------------------------------ small validators
@@ -154,14 +167,13 @@ export class Lowering {
   }
 
   private selector(sel: A.Selector): I.IrSelector {
-    const reqs: I.IrRequirement[] = [];
-    for (const t of sel.terms) {
+    const reqs = sel.terms.map((t): I.IrRequirement => {
       if (!LABEL_KEY.test(t.key.value)) this.diagnostics.push(diag('NI4009', t.key.span, ['label key', t.key.value, 'Label keys are [prefix/]name, name up to 63 characters of [A-Za-z0-9-_.].']));
       for (const v of t.values) {
         if (!LABEL_VALUE.test(v.value)) this.diagnostics.push(diag('NI4009', v.span, ['label value', v.value, 'Label values are up to 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric.']));
       }
-      reqs.push({ key: t.key.value, op: SELECTOR_OPS[t.op], values: t.op === 'exists' || t.op === 'notexists' ? [] : unique(t.values.map((v) => v.value)) });
-    }
+      return { key: t.key.value, op: SELECTOR_OPS[t.op], values: t.op === 'exists' || t.op === 'notexists' ? [] : unique(t.values.map((v) => v.value)) };
+    });
     return sortUnique(reqs, compareRequirements);
   }
 
@@ -190,40 +202,51 @@ export class Lowering {
   }
 
   private ports(list: readonly A.PortSpec[]): I.IrPort[] {
-    const out: I.IrPort[] = [];
-    for (const p of list) {
-      const port: I.IrPort = { protocol: p.protocol };
+    const out = list.map((p): I.IrPort => {
       const isIcmp = p.protocol === 'icmp' || p.protocol === 'icmpv6';
+      let port: number | undefined;
+      let endPort: number | undefined;
+      let name: string | undefined;
       if (p.port) {
         if (isIcmp || p.protocol === 'any') this.diagnostics.push(diag('NI4001', p.span, [p.port.value, `${p.protocol} has no ports`]));
         else if (!Number.isInteger(p.port.value) || p.port.value < 1 || p.port.value > 65535) this.diagnostics.push(diag('NI4001', p.port.span, [p.port.value, 'out of range']));
-        else port.port = p.port.value;
+        else port = p.port.value;
       }
       if (p.endPort) {
         if (!Number.isInteger(p.endPort.value) || p.endPort.value < 1 || p.endPort.value > 65535) this.diagnostics.push(diag('NI4001', p.endPort.span, [p.endPort.value, 'out of range']));
         else if (!p.port) this.diagnostics.push(diag('NI4001', p.endPort.span, [p.endPort.value, 'an end port needs a numeric start port']));
         else if (p.endPort.value < p.port.value) this.diagnostics.push(diag('NI4001', p.span, [`${p.port.value}-${p.endPort.value}`, 'the range ends before it starts']));
-        else if (p.endPort.value > p.port.value) port.endPort = p.endPort.value;
+        else if (p.endPort.value > p.port.value) endPort = p.endPort.value;
       }
       if (p.name) {
         if (!/^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/.test(p.name.value) || !/[a-z]/.test(p.name.value)) {
           this.diagnostics.push(diag('NI4001', p.name.span, [`"${p.name.value}"`, 'a named port is an IANA service name: up to 15 lowercase letters, digits and "-"']));
-        } else port.name = p.name.value;
+        } else name = p.name.value;
       }
-      for (const [field, lit] of [
-        ['icmpType', p.icmpType],
-        ['icmpCode', p.icmpCode],
-      ] as const) {
-        if (!lit) continue;
-        if (!isIcmp) this.diagnostics.push(diag('NI4001', lit.span, [lit.value, `ICMP type/code need protocol icmp or icmpv6, not ${p.protocol}`]));
-        else if (!Number.isInteger(lit.value) || lit.value < 0 || lit.value > 255) this.diagnostics.push(diag('NI4006', lit.span, [lit.value]));
-        else port[field] = lit.value;
-      }
+      const icmpType = this.icmpNumber(p, p.icmpType, isIcmp);
+      const icmpCode = this.icmpNumber(p, p.icmpCode, isIcmp);
       if (p.icmpCode && !p.icmpType) this.diagnostics.push(diag('NI4001', p.icmpCode.span, [p.icmpCode.value, 'an ICMP code needs an ICMP type']));
-      if (isIcmp && port.icmpType !== undefined && !icmpTypeReachesRules(p.protocol as 'icmp' | 'icmpv6', port.icmpType)) this.diagnostics.push(diag('NI4012', p.icmpType!.span, [p.protocol, port.icmpType]));
-      out.push(port);
-    }
+      if (isIcmp && icmpType !== undefined && !icmpTypeReachesRules(p.protocol as 'icmp' | 'icmpv6', icmpType)) this.diagnostics.push(diag('NI4012', p.icmpType!.span, [p.protocol, icmpType]));
+      // Keys in canonical (sorted) order, as in `sourceRef`.
+      const irPort: Partial<I.IrPort> = {};
+      if (endPort !== undefined) irPort.endPort = endPort;
+      if (icmpCode !== undefined) irPort.icmpCode = icmpCode;
+      if (icmpType !== undefined) irPort.icmpType = icmpType;
+      if (name !== undefined) irPort.name = name;
+      if (port !== undefined) irPort.port = port;
+      irPort.protocol = p.protocol;
+      return irPort as I.IrPort;
+    });
     return sortUnique(out, comparePorts);
+  }
+
+  /** A port's ICMP type or code, if written and valid. */
+  private icmpNumber(p: A.PortSpec, lit: A.NumberLit | undefined, isIcmp: boolean): number | undefined {
+    if (!lit) return undefined;
+    if (!isIcmp) this.diagnostics.push(diag('NI4001', lit.span, [lit.value, `ICMP type/code need protocol icmp or icmpv6, not ${p.protocol}`]));
+    else if (!Number.isInteger(lit.value) || lit.value < 0 || lit.value > 255) this.diagnostics.push(diag('NI4006', lit.span, [lit.value]));
+    else return lit.value;
+    return undefined;
   }
 
   private rate(r: A.Rate | undefined): number | undefined {
@@ -256,7 +279,7 @@ export class Lowering {
           if (!intervalContains(outer.interval, inner.interval)) this.diagnostics.push(diag('NI3003', e.span, [inner.canonical, outer.canonical]));
           else except.push(inner.canonical);
         }
-        return outer ? { kind: 'cidr', cidr: outer.canonical, except: unique(except) } : undefined;
+        return outer ? { cidr: outer.canonical, except: unique(except), kind: 'cidr' } : undefined;
       }
       case 'fqdn': {
         const pattern = m.pattern.value.toLowerCase();
@@ -283,6 +306,8 @@ export class Lowering {
 
   /** Lowers a named group once (memoised); detects nesting cycles. */
   private namedGroup(name: A.Name, path: string[]): string | undefined {
+    const lowered = this.namedGroupIds.get(name.value);
+    if (lowered !== undefined) return lowered;
     if (name.value === 'any') return ANY_GROUP_ID;
     const decl = this.groups.byName.get(name.value);
     if (!decl) {
@@ -290,7 +315,10 @@ export class Lowering {
       return undefined;
     }
     const id = `group:${name.value}`;
-    if (this.irGroups.has(id)) return id;
+    if (this.irGroups.has(id)) {
+      this.namedGroupIds.set(name.value, id);
+      return id;
+    }
     if (path.includes(name.value)) {
       this.diagnostics.push(diag('NI2003', name.span, [name.value, [...path.slice(path.indexOf(name.value)), name.value].join(' -> ')]));
       return undefined;
@@ -305,17 +333,18 @@ export class Lowering {
       else podsOnly &&= lowered.kind === 'pods';
     }
     if (!this.irGroups.has(id)) {
-      this.irGroups.set(id, { id, name: name.value, members: sortByJson(members) });
+      this.irGroups.set(id, { id, members: sortByJson(members), name: name.value });
       this.groupMembersOnlyPods.set(id, podsOnly && members.length > 0);
       this.source(id, decl.span);
     }
+    this.namedGroupIds.set(name.value, id);
     return id;
   }
 
   private inlineGroup(member: I.IrMember, span: Span): string {
     const id = `group:~${shortHash(canonicalJson(member))}`;
     if (!this.irGroups.has(id)) {
-      this.irGroups.set(id, { id, name: id.slice('group:'.length), members: [member] });
+      this.irGroups.set(id, { id, members: [member], name: id.slice('group:'.length) });
       const podsOnly = member.kind === 'group' ? (this.groupMembersOnlyPods.get(member.group) ?? false) : member.kind === 'pods';
       this.groupMembersOnlyPods.set(id, podsOnly);
     }
@@ -473,8 +502,19 @@ export class Lowering {
     });
   }
 
+  /** Whether a lowered group reaches an FQDN member, directly or through nested groups (which never form a cycle). */
+  private reachesFqdn(id: string): boolean {
+    let reaches = this.groupReachesFqdn.get(id);
+    if (reaches === undefined) {
+      reaches = (this.irGroups.get(id)?.members ?? []).some((m) => m.kind === 'fqdn' || (m.kind === 'group' && this.reachesFqdn(m.group)));
+      this.groupReachesFqdn.set(id, reaches);
+    }
+    return reaches;
+  }
+
   /** FQDN members reached through a rule's `from` (directly or through nested groups). */
   private checkFqdnSources(peers: readonly A.Peer[], ids: readonly string[]): void {
+    if (!ids.some((id) => this.reachesFqdn(id))) return;
     const seen = new Set<string>();
     const fqdnOf = (id: string): string | undefined => {
       if (seen.has(id)) return undefined;
@@ -563,10 +603,14 @@ export class Lowering {
       const outside = this.generatedGroup(`~outside-${t.name}`, { kind: 'pods', scope: { kind: 'notTenant', tenant: t.name }, selector: [] });
       const tier: I.IrTier = t.isolation === 'strict' ? 'admin' : 'baseline';
       const policy = `~isolation-${t.name}`;
-      const base = { policy, tier, priority: 1000, ports: [], log: false, origin: 'tenant-isolation' as const, action: 'deny' as const };
-      rules.push({ ...base, id: `rule:${policy}/0`, index: 0, from: [outside], to: [inside] });
-      rules.push({ ...base, id: `rule:${policy}/1`, index: 1, from: [inside], to: [outside] });
-      for (const r of rules.slice(-2)) this.sources.set(r.id, this.sources.get(t.id) ?? []);
+      const deny = (index: number, from: string, to: string): void => {
+        const id = `rule:${policy}/${index}`;
+        // Keys in canonical (sorted) order, as in `sourceRef`.
+        rules.push({ action: 'deny', from: [from], id, index, log: false, origin: 'tenant-isolation', policy, ports: [], priority: 1000, tier, to: [to] });
+        this.sources.set(id, this.sources.get(t.id) ?? []);
+      };
+      deny(0, outside, inside);
+      deny(1, inside, outside);
     }
     return rules;
   }
@@ -574,7 +618,7 @@ export class Lowering {
   /** Groups the compiler makes itself; `~` keeps their names apart from user names. */
   private generatedGroup(name: string, member: I.IrMember): string {
     const id = `group:${name}`;
-    this.irGroups.set(id, { id, name, members: [member] });
+    this.irGroups.set(id, { id, members: [member], name });
     return id;
   }
 
@@ -663,14 +707,19 @@ export class Lowering {
       }
       open.push(c);
     }
+    const tenantsWithPools = new Set(tenantPools.map((p) => p.tenant));
+    const tenantPoolClaims = new Map<string | undefined, AddressClaim[]>();
     for (const c of this.claims) {
-      if (c.kind === 'tenant-pool' || !c.tenant) continue;
-      const pools = tenantPools.filter((p) => p.tenant === c.tenant);
-      if (!pools.length) continue;
-      const inside = this.claims.some((t) => t.kind === 'tenant-pool' && t.tenant === c.tenant && intervalContains(t.range.interval, c.range.interval));
-      if (!inside) {
-        const list = this.claims.filter((t) => t.kind === 'tenant-pool' && t.tenant === c.tenant).map((t) => t.range.text).join(', ');
-        this.diagnostics.push(diag('NI3004', c.range.span, [c.range.text, c.tenant, list]));
+      if (c.kind !== 'tenant-pool') continue;
+      const list = tenantPoolClaims.get(c.tenant);
+      if (list) list.push(c);
+      else tenantPoolClaims.set(c.tenant, [c]);
+    }
+    for (const c of this.claims) {
+      if (c.kind === 'tenant-pool' || !c.tenant || !tenantsWithPools.has(c.tenant)) continue;
+      const own = tenantPoolClaims.get(c.tenant) ?? [];
+      if (!own.some((t) => intervalContains(t.range.interval, c.range.interval))) {
+        this.diagnostics.push(diag('NI3004', c.range.span, [c.range.text, c.tenant, own.map((t) => t.range.text).join(', ')]));
       }
     }
   }
@@ -696,7 +745,7 @@ export class Lowering {
     const key = `${this.namespaceName(f.namespace)}/${f.pod.value}`;
     const id = `fixed:${key}`;
     this.source(id, f.span);
-    const out: I.IrFixedIp = { id, namespace: f.namespace.value, pod: f.pod.value, ips: unique(ips) };
+    const out: I.IrFixedIp = { id, ips: unique(ips), namespace: f.namespace.value, pod: f.pod.value };
     const tenant = this.tenantOfNamespaceName(f.namespace.value);
     if (tenant) out.tenant = tenant;
     f.ips.forEach((text) => {

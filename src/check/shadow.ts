@@ -29,34 +29,68 @@ function portsCover(outer: IrPort[], inner: IrPort[]): boolean {
   return inner.every((i) => outer.some((o) => portCovers(o, i)));
 }
 
+/**
+ * The rules of one tier with `any` on a side, in order, indexed by their `to` groups: a
+ * rule whose `to` is not `any` covers only rules whose first `to` group it holds, so a
+ * tier with one `deny any -> X` per tenant stays linear instead of quadratic.
+ */
+class BroadRules {
+  private readonly all: IrRule[] = [];
+  private readonly toAny: number[] = [];
+  private readonly byTo = new Map<string, number[]>();
+
+  add(rule: IrRule): void {
+    const index = this.all.push(rule) - 1;
+    if (rule.to.includes(ANY_GROUP_ID)) this.toAny.push(index);
+    else {
+      for (const id of rule.to) {
+        const list = this.byTo.get(id);
+        if (list) list.push(index);
+        else this.byTo.set(id, [index]);
+      }
+    }
+  }
+
+  /** In order, every rule that may cover the `to` side of `rule`. */
+  candidates(rule: IrRule): IrRule[] {
+    if (rule.to.length === 0) return this.all;
+    const a = this.toAny;
+    const b = this.byTo.get(rule.to[0]!) ?? [];
+    const out: IrRule[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) out.push(this.all[j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!]!);
+    return out;
+  }
+}
+
 /** `rules` must be in evaluation order; `spanOf` gives a rule's span for the warning. */
 export function findShadowedRules(rules: readonly IrRule[], spanOf: (id: string) => Span | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   let tier = '';
   let buckets = new Map<string, IrRule[]>();
-  let broad: IrRule[] = [];
+  let broad = new BroadRules();
+  const covers = (r: IrRule, rule: IrRule): boolean => !r.l7 && peersCover(r.from, rule.from) && peersCover(r.to, rule.to) && portsCover(r.ports, rule.ports);
   for (const rule of rules) {
     if (rule.tier !== tier) {
       tier = rule.tier;
       buckets = new Map();
-      broad = [];
+      broad = new BroadRules();
     }
+    const key = `${rule.from.join(',')}>${rule.to.join(',')}`;
     if (rule.origin === 'intent') {
-      const key = `${rule.from.join(',')}>${rule.to.join(',')}`;
-      const candidates = [...(buckets.get(key) ?? []), ...broad];
-      const shadow = candidates.find((r) => !r.l7 && peersCover(r.from, rule.from) && peersCover(r.to, rule.to) && portsCover(r.ports, rule.ports));
-      const span = spanOf(rule.id);
+      const shadow = buckets.get(key)?.find((r) => covers(r, rule)) ?? broad.candidates(rule).find((r) => covers(r, rule));
+      const span = shadow && spanOf(rule.id);
       if (shadow && span) {
         const shadowSpan = spanOf(shadow.id);
         out.push(diag('NI4003', span, [`${shadow.id.slice('rule:'.length)} (${shadow.action})`], shadowSpan ? [{ span: shadowSpan, label: 'this rule matches first' }] : []));
       }
     }
-    if (rule.from.includes(ANY_GROUP_ID) || rule.to.includes(ANY_GROUP_ID)) broad.push(rule);
+    if (rule.from.includes(ANY_GROUP_ID) || rule.to.includes(ANY_GROUP_ID)) broad.add(rule);
     else {
-      const key = `${rule.from.join(',')}>${rule.to.join(',')}`;
-      const list = buckets.get(key) ?? [];
-      list.push(rule);
-      buckets.set(key, list);
+      const list = buckets.get(key);
+      if (list) list.push(rule);
+      else buckets.set(key, [rule]);
     }
   }
   return out;

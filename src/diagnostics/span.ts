@@ -48,6 +48,36 @@ export class LineMap {
   }
 }
 
+/**
+ * A span of a file whose line map is at hand, holding offsets only: line and column are
+ * worked out when read. The DSL parser gives every AST node one and few are ever read,
+ * so this keeps the AST of a large corpus small (one object per span instead of three).
+ */
+export class OffsetSpan implements Span {
+  constructor(
+    readonly lines: LineMap,
+    readonly startOffset: number,
+    readonly endOffset: number,
+  ) {}
+
+  get file(): string {
+    return this.lines.file;
+  }
+
+  get start(): Position {
+    return this.lines.position(this.startOffset);
+  }
+
+  get end(): Position {
+    return this.lines.position(this.endOffset);
+  }
+
+  /** The plain form every other span has, for JSON output. */
+  toJSON(): Span {
+    return { file: this.file, start: this.start, end: this.end };
+  }
+}
+
 export function compareSpans(a: Span, b: Span): number {
   if (a.file !== b.file) return a.file < b.file ? -1 : 1;
   return a.start.offset - b.start.offset || a.end.offset - b.end.offset;

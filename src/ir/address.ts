@@ -12,12 +12,13 @@ export interface Interval {
   last: bigint;
 }
 
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export function isIp(text: string): boolean {
   // Only dotted quads and plain IPv6: ipaddr.js also accepts forms like "10" or "0xa.1".
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
+  // A canonical dotted quad (the common case) is one without asking ipaddr.js.
+  return CANONICAL_IPV4.test(text) || ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text));
 }
-
-const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** A dotted quad without leading zeros: already canonical (the common case in inventories and annotations). */
 export function isCanonicalIpv4(text: string): boolean {
@@ -48,7 +49,8 @@ export function ipToBigInt(ip: string): bigint {
 
 export function bigIntToIp(n: bigint, family: Family): string {
   if (family === 4) {
-    const v = Number(n);
+    // What ipaddr.js would print, without building its address object.
+    const v = Number(n & 0xffffffffn);
     return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
   const bytes = new Array<number>(16);

@@ -29,18 +29,10 @@ function foldLeaf(expanded: string): string {
   return line.length <= INLINE_WIDTH ? line : expanded;
 }
 
-/** Sorted key lists, cached by the insertion order of objects built alike; `inOrder` when that order is already sorted. */
-const shapeCache = new Map<string, { sorted: string[]; inOrder: boolean }>();
-function shapeOf(obj: object): { sorted: string[]; inOrder: boolean } {
-  const own = Object.keys(obj);
-  const key = own.join('\0');
-  let shape = shapeCache.get(key);
-  if (!shape) {
-    const sorted = [...own].sort();
-    shape = { sorted, inOrder: sorted.every((k, i) => k === own[i]) };
-    if (shapeCache.size < 4096) shapeCache.set(key, shape);
-  }
-  return shape;
+/** Whether keys are in canonical order already (they are in objects built in that order). */
+function inCanonicalOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return false;
+  return true;
 }
 
 /** The value with object keys sorted and undefined dropped; parts already so are shared, not copied. */
@@ -59,15 +51,16 @@ function sortedCopy(value: unknown): unknown {
   const toJson = (value as { toJSON?: () => unknown }).toJSON;
   if (typeof toJson === 'function') return sortedCopy(toJson.call(value));
   const obj = value as Record<string, unknown>;
-  const { sorted, inOrder } = shapeOf(obj);
-  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
-  for (let i = 0; i < sorted.length; i++) {
-    const k = sorted[i]!;
+  const keys = Object.keys(obj);
+  let copy: Record<string, unknown> | undefined = inCanonicalOrder(keys) ? undefined : {};
+  if (copy) keys.sort();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const v = obj[k];
     const c = v === undefined ? undefined : sortedCopy(v);
     if (!copy && c !== v) {
       copy = {};
-      for (let j = 0; j < i; j++) if (obj[sorted[j]!] !== undefined) copy[sorted[j]!] = obj[sorted[j]!];
+      for (let j = 0; j < i; j++) if (obj[keys[j]!] !== undefined) copy[keys[j]!] = obj[keys[j]!];
     }
     if (copy && c !== undefined) copy[k] = c;
   }

@@ -4,7 +4,7 @@
  * reference, a rate or duration unit) becomes a `Pending` that is resolved after the parse.
  */
 import type * as A from '../../ast/index.js';
-import type { Position, Span } from '../../diagnostics/span.js';
+import { OffsetSpan, type Span } from '../../diagnostics/span.js';
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { isAddressWord, type Token } from '../../../grammar/lexer.js';
 
@@ -48,11 +48,16 @@ export interface ResolveContext {
 
 /** A value finished after the parse; `source` is how it was written (kept by `fmt`). */
 export class Pending {
+  /** How many were made so far: the parser tells from it which statements hold any. */
+  static made = 0;
+
   constructor(
     readonly source: string,
     readonly span: Span,
     readonly resolve: (ctx: ResolveContext) => unknown,
-  ) {}
+  ) {
+    Pending.made++;
+  }
 }
 
 const RATE_UNITS: Record<string, number> = {
@@ -125,7 +130,8 @@ export interface Cons<T> {
 export function toArray<T>(list: Cons<T> | null): T[] {
   const out: T[] = [];
   for (let c = list; c; c = c.prev) out.push(c.item);
-  return out.reverse();
+  // The copy is exactly as long as the list: an array grown by `push` keeps room for 16 more, and ASTs are large.
+  return out.reverse().slice();
 }
 
 function isToken(x: any): x is Token {
@@ -136,28 +142,21 @@ function isCons(x: any): x is Cons<unknown> {
   return 'prev' in x && 'item' in x;
 }
 
-function tokenStart(t: Token): Position {
-  return { line: t.line, col: t.col, offset: t.offset };
-}
-
-function tokenEnd(t: Token): Position {
-  return { line: t.line, col: t.col + t.text.length, offset: t.offset + t.text.length };
-}
-
-export function tokenSpan(t: Token): Span {
-  return { file: t.file, start: tokenStart(t), end: tokenEnd(t) };
+export function tokenSpan(t: Token): OffsetSpan {
+  return new OffsetSpan(t.lines, t.offset, t.offset + t.text.length);
 }
 
 /** Sub-range of a (single-line) token, for `tcp/80`'s port or `ns/name`'s parts. */
-function subSpan(t: Token, from: number, to: number): Span {
-  const at = (i: number): Position => ({ line: t.line, col: t.col + i, offset: t.offset + i });
-  return { file: t.file, start: at(from), end: at(to) };
+function subSpan(t: Token, from: number, to: number): OffsetSpan {
+  return new OffsetSpan(t.lines, t.offset + from, t.offset + to);
 }
 
-function edge(x: any, first: boolean): Position | undefined {
+/** What a production's data starts (or ends) with: a token, or a node built before (every span the builders make is an `OffsetSpan`). */
+type Edge = Token | { span: OffsetSpan };
+
+function edge(x: any, first: boolean): Edge | undefined {
   if (x === null || x === undefined || typeof x !== 'object') return undefined;
-  if (isToken(x)) return first ? tokenStart(x) : tokenEnd(x);
-  if (x.span) return first ? x.span.start : x.span.end;
+  if (isToken(x) || x.span) return x;
   if (Array.isArray(x)) return edgeOfParts(x, first);
   if (isCons(x)) {
     if (!first) return edge(x.item, false);
@@ -168,31 +167,23 @@ function edge(x: any, first: boolean): Position | undefined {
   return undefined;
 }
 
-function edgeOfParts(parts: readonly unknown[], first: boolean): Position | undefined {
+function edgeOfParts(parts: readonly unknown[], first: boolean): Edge | undefined {
   for (let i = 0; i < parts.length; i++) {
-    const p = edge(parts[first ? i : parts.length - 1 - i], first);
-    if (p) return p;
+    const e = edge(parts[first ? i : parts.length - 1 - i], first);
+    if (e) return e;
   }
   return undefined;
 }
 
 /** The span from the first to the last token of a production's data. */
-function spanOf(d: D): Span {
-  const file = fileOf(d);
-  const start = edgeOfParts(d, true)!;
-  return { file, start, end: edgeOfParts(d, false)! };
-}
-
-function fileOf(x: any): string {
-  if (x === null || typeof x !== 'object') return '';
-  if (isToken(x)) return x.file;
-  if (x.span) return x.span.file;
-  const parts: unknown[] = Array.isArray(x) ? x : isCons(x) ? [x.item] : [];
-  for (const p of parts) {
-    const f = fileOf(p);
-    if (f) return f;
-  }
-  return '';
+function spanOf(d: D): OffsetSpan {
+  const first = edgeOfParts(d, true)!;
+  const last = edgeOfParts(d, false)!;
+  if (first === last && !isToken(first)) return first.span; // around one node: the same range, so the same (immutable) span
+  const lines = isToken(first) ? first.lines : first.span.lines;
+  const start = isToken(first) ? first.offset : first.span.startOffset;
+  const end = isToken(last) ? last.offset + last.text.length : last.span.endOffset;
+  return new OffsetSpan(lines, start, end);
 }
 
 // ---------------------------------------------------------------- generic postprocessors

@@ -6,7 +6,7 @@
 import nearley from 'nearley';
 import type * as A from '../../ast/index.js';
 import { diag, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import { LineMap, type Span } from '../../diagnostics/span.js';
+import type { LineMap, Span } from '../../diagnostics/span.js';
 import {
   describeToken,
   lexDsl,
@@ -75,25 +75,31 @@ const ITEM_BLOCKS: ReadonlyMap<string, ItemBlock> = new Map([
   ['group', itemBlock('members', 'member', ['pods', 'cidr', 'fqdn', 'service', 'group'])],
 ]);
 
-/** Every terminal of the grammar, in a fixed order: a token's signature is the set of those that accept it. */
-const TERMINALS: ((t: Token) => boolean)[] = [];
+/**
+ * The grammar's terminals: keyword and punctuation literals, which a token matches by its
+ * text (so at most one), and predicates over its type and text. A token's signature is
+ * the set of those that accept it: the literal's number and one bit per predicate.
+ */
+const LITERALS = new Map<string, number>();
+const PREDICATES: ((t: Token) => boolean)[] = [];
 {
   const seen = new Set<unknown>();
   for (const rule of grammar.ParserRules) {
     for (const symbol of rule.symbols as (string | { literal?: string; type?: string; test?: (t: Token) => boolean })[]) {
       if (typeof symbol === 'string' || seen.has(symbol.literal ?? symbol.type ?? symbol.test)) continue;
       seen.add(symbol.literal ?? symbol.type ?? symbol.test);
-      if (symbol.test) TERMINALS.push(symbol.test);
-      else if (symbol.literal !== undefined) TERMINALS.push((t) => t.text === symbol.literal);
-      else TERMINALS.push((t) => t.type === symbol.type);
+      if (symbol.test) PREDICATES.push(symbol.test);
+      else if (symbol.literal !== undefined) LITERALS.set(symbol.literal, LITERALS.size + 1);
+      else PREDICATES.push((t) => t.type === symbol.type);
     }
   }
+  if (2 ** PREDICATES.length * (LITERALS.size + 1) > Number.MAX_SAFE_INTEGER) throw new Error('grammar: too many terminals for a numeric signature');
 }
 
 /** Bounded so that a long-running webhook recompiling many inputs keeps its memory flat. */
 const CACHE_LIMIT = 50_000;
 const signatureIds = new Map<string, Map<string, number>>();
-const signatureByBits = new Map<string, number>();
+const signatureBySet = new Map<number, number>();
 const derivations = new Map<string, Derivation>();
 
 /** The derivation of a token run under `grammar` (cached under `kind`), or undefined unless it parses exactly once. */
@@ -116,9 +122,10 @@ function signatureOf(t: Token): number {
   if (!byText) signatureIds.set(t.type, (byText = new Map()));
   let id = byText.get(t.text);
   if (id === undefined) {
-    const bits = TERMINALS.map((accepts) => (accepts(t) ? '1' : '0')).join('');
-    id = signatureByBits.get(bits);
-    if (id === undefined) signatureByBits.set(bits, (id = signatureByBits.size));
+    let set = (LITERALS.get(t.text) ?? 0) * 2 ** PREDICATES.length;
+    for (let i = 0; i < PREDICATES.length; i++) if (PREDICATES[i]!(t)) set += 2 ** i;
+    id = signatureBySet.get(set);
+    if (id === undefined) signatureBySet.set(set, (id = signatureBySet.size));
     if (byText.size >= CACHE_LIMIT) byText.clear();
     byText.set(t.text, id);
   }
@@ -191,6 +198,8 @@ export interface SyntaxResult {
   comments: Comment[];
   /** The statements that parsed, in source order. */
   statements: Statement[];
+  /** Those of them that hold `Pending` values. */
+  pending: ReadonlySet<Statement>;
   diagnostics: Diagnostic[];
   lines: LineMap;
 }
@@ -277,14 +286,14 @@ export function countProgramParses(file: string, text: string): number {
 }
 
 export function parseStatements(file: string, text: string): SyntaxResult {
-  const lines = new LineMap(file, text);
-  const { tokens, comments, problems } = lexDsl(file, text);
+  const { lines, tokens, comments, problems } = lexDsl(file, text);
   const diagnostics: Diagnostic[] = problems.map((p) =>
     p.kind === 'invalid-char'
       ? diag('NI1003', lines.span(p.offset, p.offset + p.length), [JSON.stringify(p.char)])
       : diag('NI1004', lines.span(p.offset, p.offset + p.length)),
   );
   const statements: Statement[] = [];
+  const pending = new Set<Statement>();
   const starts = statementStarts(tokens);
   const endOfInput = lines.span(text.length, text.length);
   starts.forEach((first, k) => {
@@ -292,9 +301,12 @@ export function parseStatements(file: string, text: string): SyntaxResult {
     const run = tokens.slice(first, end);
     const built = (make: () => unknown): boolean => {
       try {
-        const statement = make();
-        if (statement !== undefined) statements.push(statement as Statement);
-        return statement !== undefined;
+        const pendingBefore = Pending.made;
+        const statement = make() as Statement | undefined;
+        if (statement === undefined) return false;
+        statements.push(statement);
+        if (Pending.made !== pendingBefore) pending.add(statement);
+        return true;
       } catch (e) {
         // The postprocessors validate nothing; an exception there is a bug in a builder.
         diagnostics.push(diag('NI9004', tokenSpan(tokens[first]!), [e instanceof Error ? e.message : String(e)]));
@@ -321,7 +333,7 @@ export function parseStatements(file: string, text: string): SyntaxResult {
       diagnostics.push(diag('NI1002', endOfInput, [outcome.expected]));
     }
   });
-  return { tokens, comments, statements, diagnostics, lines };
+  return { tokens, comments, statements, pending, diagnostics, lines };
 }
 
 /** Replaces every `Pending` in a freshly built tree by its value (in place). */
@@ -378,6 +390,6 @@ export function parseDsl(file: string, text: string): DslParseResult {
       return definition.value;
     },
   };
-  resolveTree(decls, ctx);
+  for (const decl of decls) if (syntax.pending.has(decl)) resolveTree(decl, ctx);
   return { source: { file, format: 'dsl', decls }, diagnostics: sortDiagnostics(diagnostics), includes };
 }
