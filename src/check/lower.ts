@@ -436,8 +436,10 @@ export class Lowering {
         ? { kind: 'selector', selector: this.selector(t.namespaces.selector) }
         : { kind: 'names', names: t.namespaces.kind === 'names' ? unique(t.namespaces.names.map((n) => this.namespaceName(n))) : [] };
     const poolIds: string[] = [];
+    // Lowered once, so that a bad or loose range is reported once, not once per family.
+    const lowered = t.pools.map((r) => this.range(r)).filter((r): r is LoweredRange => r !== undefined);
     for (const family of [4, 6] as const) {
-      const ranges = t.pools.map((r) => this.range(r)).filter((r): r is LoweredRange => r !== undefined && r.family === family);
+      const ranges = lowered.filter((r) => r.family === family);
       if (!ranges.length) continue;
       const pool = makePool(`pool:tenant/${t.name.value}/v${family}`, t.name.value, family, ranges, []);
       for (const r of ranges) this.claims.push({ kind: 'tenant-pool', owner: `tenant "${t.name.value}"`, tenant: t.name.value, range: r });

@@ -61,6 +61,13 @@ describe('check: addresses and pools', () => {
     ]);
   });
 
+  it('a loose or bad tenant pool is reported once, not once per address family', () => {
+    expect(diagnosticsOf('tenant t {\n  namespaces ns\n  pool 10.0.0.5/24, 10.0.0.0/40\n}\n')).toEqual([
+      'NI3009 f0.intent:3:8 CIDR 10.0.0.5/24 has host bits set; it means 10.0.0.0/24.',
+      'NI3001 f0.intent:3:21 Invalid CIDR "10.0.0.0/40": prefix length 40 exceeds 32.',
+    ]);
+  });
+
   it('fixed IP outside the tenant pools, and the same IP twice', () => {
     const text = 'tenant t {\n  namespaces ns\n  pool 10.0.0.0/24\n}\nfixed-ip ns/a 10.9.0.1\nfixed-ip ns/b 10.0.0.7\nfixed-ip ns/c 10.0.0.7\n';
     expect(diagnosticsOf(text)).toEqual([
