@@ -16,9 +16,7 @@ export interface SessionDialect {
   input(commands: readonly string[], token: string): string;
   /** Where the marker's error starts in `stderr` once that error is complete; -1 until then. */
   markerAt(stderr: string, token: string): number;
-  /** Whether a transaction's own stderr reports a failure (warnings are not). */
-  failed(own: string): boolean;
-  /** How many of a transaction's commands failed, from its own stderr. */
+  /** How many of a transaction's commands failed, from its own stderr (warnings are not failures). */
   failures(own: string): number;
 }
 
@@ -97,9 +95,10 @@ export class ToolSession {
     const at = this.dialect.markerAt(this.stderr, w.token);
     if (at < 0) return;
     const own = this.stderr.slice(0, at);
-    const lines = w.printing - this.dialect.failures(own);
+    const failures = this.dialect.failures(own);
+    const lines = w.printing - failures;
     if (lines > 0 && this.stdout.split('\n').length - 1 < lines) return;
-    const failed = this.dialect.failed(own);
+    const failed = failures > 0;
     this.finish({ ok: !failed, stdout: this.stdout, stderr: own, exitCode: failed ? 1 : 0 });
   }
 
@@ -144,7 +143,6 @@ export function iproute2Dialect(tool: 'ip' | 'tc', netns?: string, options: read
       if (at < 0 || !/^[^\n]*\nCommand failed -:\d+\n/.test(stderr.slice(at))) return -1;
       return stderr.lastIndexOf('\n', at) + 1;
     },
-    failed: (own) => /^Command failed /m.test(own),
     failures: (own) => own.match(/^Command failed /gm)?.length ?? 0,
   };
 }

@@ -97,7 +97,12 @@ export class NetSnapshotReader {
   async read(families: ReadonlySet<4 | 6> = new Set([4, 6])): Promise<NetSnapshot> {
     const asked = ([4, 6] as const).filter((f) => families.has(f));
     // Only bridges need a closer look; listing every link would cost more with every pod.
-    const dumps = await Promise.all(asked.map(async (family, i) => ({ family, arrays: printedArrays(await this.session(family).run(i === 0 ? ['route show', 'link show type bridge'] : ['route show'], i === 0 ? 2 : 1), i === 0 ? 2 : 1) })));
+    const dumps = await Promise.all(
+      asked.map(async (family, i) => {
+        const commands = i === 0 ? ['route show', 'link show type bridge'] : ['route show'];
+        return { family, arrays: printedArrays(await this.session(family).run(commands, commands.length), commands.length) };
+      }),
+    );
     const links = (dumps[0]?.arrays[1] ?? []) as { ifname: string; linkinfo?: { info_kind?: string } }[];
     // Neighbours and the FDB matter only behind a bridge.
     const bridged = links.some((l) => l.linkinfo?.info_kind === 'bridge');

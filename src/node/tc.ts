@@ -39,7 +39,7 @@ export class TcEdge {
     this.ipLinks = new ToolSession(iproute2Dialect('ip', host.netns));
   }
 
-  /** Ends the batch sessions (on shutdown). */
+  /** Ends the batch sessions (on shutdown; the next batch, if any, starts fresh processes). */
   close(): void {
     this.tc.close();
     this.ipLinks.close();
@@ -71,12 +71,7 @@ export class TcEdge {
     await this.ipLinks.run(lines);
     // iproute2 caches name → index for the life of a process: a device deleted (and maybe
     // created again under its name) would be looked up stale. Deletions are rare; start afresh.
-    if (lines.some((l) => l.startsWith('link del '))) this.restartSessions();
-  }
-
-  private restartSessions(): void {
-    this.tc.close();
-    this.ipLinks.close();
+    if (lines.some((l) => l.startsWith('link del '))) this.close();
   }
 
   async applyPod(s: PodShaping, hostDev: string, o: TcObserved): Promise<TcApplyResult> {
@@ -188,7 +183,7 @@ export class TcEdge {
     }
     // Pod by pod from what the kernel holds, in fresh processes: a pod's interface may have
     // been replaced under the same name (see links()).
-    this.restartSessions();
+    this.close();
     Object.assign(o, await this.observe());
     for (const { s, dev } of items) results.set(dev, await this.applyPod(s, dev, o));
     return results;

@@ -22,8 +22,7 @@ function nftDialect(netns?: string): SessionDialect {
       if (at < 0 || !/\^+\s*\n/.test(stderr.slice(at))) return -1;
       return Math.max(0, stderr.lastIndexOf('Error:', at));
     },
-    failed: (own) => /Error:/.test(own),
-    failures: (own) => own.match(/^Error:/gm)?.length ?? 0,
+    failures: (own) => own.match(/Error:/g)?.length ?? 0,
   };
 }
 
